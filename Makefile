@@ -1,0 +1,75 @@
+# sleekbatch — see README.md. Every target sets up what it needs on a fresh machine.
+SHELL := /bin/bash
+PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MANAGE := $(PY) manage.py
+PG_URL ?= postgres://postgres@127.0.0.1:5432/sleekbatch
+REDIS_BASE ?= redis://127.0.0.1:6379
+
+.PHONY: install demo up migrate seed test test-sqlite test-postgres lint format bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var
+
+migrate: $(STAMP) var
+	$(MANAGE) migrate --noinput -v0
+
+seed: migrate
+	$(MANAGE) seed_demo
+	$(MANAGE) setup_periodic_tasks
+
+# The main job on the embedded default (SQLite + filesystem broker).
+demo: seed
+	$(MANAGE) demo
+
+# web, worker, beat and Flower from the Procfile on the embedded default.
+up: seed
+	$(MANAGE) check_services
+	$(VENV)/bin/honcho start -f Procfile
+
+# Tests run twice: on SQLite, then on PostgreSQL + Redis when reachable
+# (required when SLEEKBATCH_REQUIRE_SERVICES=1, as in CI).
+test: $(STAMP) var
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP) var
+	@echo "== tests on SQLite + filesystem broker =="
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(STAMP) var
+	@if $(PY) scripts/services_reachable.py "$(PG_URL)" "$(REDIS_BASE)/0"; then \
+		echo "== tests on PostgreSQL + Redis =="; \
+		DATABASE_URL="$(PG_URL)" CELERY_BROKER_URL="$(REDIS_BASE)/14" REDIS_URL="$(REDIS_BASE)/15" \
+			$(PY) -m pytest -q $(PYTEST_ARGS); \
+	elif [ "$$SLEEKBATCH_REQUIRE_SERVICES" = "1" ]; then \
+		echo "PostgreSQL/Redis unreachable and SLEEKBATCH_REQUIRE_SERVICES=1: failing" >&2; exit 1; \
+	else \
+		echo "== PostgreSQL/Redis unreachable: skipping the second run (set SLEEKBATCH_REQUIRE_SERVICES=1 to fail) =="; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Throughput figures on PostgreSQL + Redis with real workers; writes var/bench.json.
+bench: $(STAMP) var
+	DATABASE_URL="$(PG_URL)" CELERY_BROKER_URL="$(REDIS_BASE)/12" REDIS_URL="$(REDIS_BASE)/13" \
+		$(PY) scripts/bench.py $(BENCH_ARGS)
+
+clean:
+	rm -rf var

@@ -1,0 +1,28 @@
+from django.db import models
+
+
+class JobRun(models.Model):
+    """One execution of a background job, for job metrics and failure records."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRYING = "retrying", "Retrying"
+        FAILED = "failed", "Failed"
+
+    task_name = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    queue = models.CharField(max_length=50, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+        indexes = [models.Index(fields=["task_name", "finished_at"], name="jobrun_task_finished_idx")]
+
+    def __str__(self):
+        return f"{self.task_name} {self.status}"

@@ -1,0 +1,31 @@
+"""Periodic jobs, defined in code and written into django-celery-beat by
+``manage.py setup_periodic_tasks`` (idempotent, matched by name)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    task: str
+    every_seconds: int
+    queue: str
+    description: str
+
+
+PERIODIC_JOBS = (
+    PeriodicJob(
+        name="orchestrate batches",
+        task="batches.orchestrate_sweep",
+        every_seconds=60,
+        queue="orchestration",
+        description="Confirm, review, cancel or flag the batches that need a decision.",
+    ),
+    PeriodicJob(
+        name="recover submitted orders",
+        task="orders.recover_submitted",
+        every_seconds=60,
+        queue="orders",
+        description="Re-trigger pooling for orders left submitted (lost message, broker outage).",
+    ),
+)

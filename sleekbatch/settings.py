@@ -1,0 +1,253 @@
+"""Settings for sleekbatch, read from the environment.
+
+With nothing set this is the *embedded default*: SQLite under ``var/`` and a
+filesystem kombu transport, so a fresh clone runs without any server. With
+``DATABASE_URL`` (postgres) and ``CELERY_BROKER_URL`` / ``REDIS_URL`` set it is
+the *production profile*.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SLEEKBATCH_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-embedded-default-key-change-me-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://localhost:8000,http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_celery_beat",
+    "sleekbatch",
+    "suppliers",
+    "orders",
+    "batches",
+    "analytics",
+]
+
+MIDDLEWARE = [
+    "sleekbatch.middleware.CorrelationIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sleekbatch.urls"
+WSGI_APPLICATION = "sleekbatch.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "sleekbatch" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    try:
+        _db = dj_database_url.parse(DATABASE_URL)
+    except Exception as exc:  # dj_database_url raises bare ValueErrors/KeyErrors
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+else:
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "sleekbatch.sqlite3")}
+
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        # WAL lets the web process read while a worker writes; IMMEDIATE takes the
+        # write lock at BEGIN so two writers queue on busy_timeout instead of
+        # failing with "database is locked" when a read transaction upgrades.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test-sleekbatch.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # Web processes use Django's psycopg pool; Celery workers switch to one
+    # persistent connection per child at start (see sleekbatch/celery.py).
+    if env_bool("SLEEKBATCH_DB_POOL", True):
+        _db["CONN_MAX_AGE"] = 0
+        _db["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 8, "timeout": 5}}
+    else:
+        _db["CONN_MAX_AGE"] = None
+        _db["CONN_HEALTH_CHECKS"] = True
+    _test_suffix = os.environ.get("SLEEKBATCH_TEST_DB_SUFFIX", "")
+    _db["TEST"] = {"NAME": f"test_{_db['NAME']}{_test_suffix}"}
+else:
+    raise ImproperlyConfigured(f"DATABASE_URL: unsupported engine {_db['ENGINE']!r} (use postgres:// or sqlite://)")
+
+DATABASES = {"default": _db}
+IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache --------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # File-based so that the web process, workers and beat share one cache
+    # (throttle counters, the pooling trigger) without a server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Celery -------------------------------------------------------------------
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or (REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or f"file://{VAR_DIR / 'results'}"
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Must exceed the longest task time limit plus the longest retry
+        # countdown, or Redis redelivers a task that is still running.
+        "visibility_timeout": 3600,
+    }
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL or None
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = timedelta(hours=1)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Tasks here hold DB locks for short, bounded slices; prefetching more than one
+# would let a busy child sit on messages another child could run now.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", 2))
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+CELERY_TASK_DEFAULT_QUEUE = "orders"
+CELERY_TASK_TRACK_STARTED = True
+CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+TASK_QUEUES = ("orders", "orchestration", "analytics", "reports")
+# Routes by task-name prefix; task names are stable strings ("orders.…").
+CELERY_TASK_ROUTES = {
+    "orders.*": {"queue": "orders"},
+    "batches.*": {"queue": "orchestration"},
+    "analytics.*": {"queue": "analytics"},
+    "reports.*": {"queue": "reports"},
+}
+
+# --- Domain tuning --------------------------------------------------------------
+
+# How long a batch collects orders before the sweep decides on it. Shorter means
+# faster delivery; longer means fuller batches and fewer cancellations.
+BATCH_WINDOW = timedelta(seconds=int(os.environ.get("SLEEKBATCH_BATCH_WINDOW_SECONDS", 72 * 3600)))
+# Decision thresholds, in percent of the target quantity (inclusive lower bounds).
+BATCH_CONFIRM_FILL_PERCENT = int(os.environ.get("SLEEKBATCH_CONFIRM_FILL_PERCENT", 75))
+BATCH_REVIEW_FILL_PERCENT = int(os.environ.get("SLEEKBATCH_REVIEW_FILL_PERCENT", 50))
+BATCH_NEARING_FILL_PERCENT = int(os.environ.get("SLEEKBATCH_NEARING_FILL_PERCENT", 60))
+# Largest single order accepted; keeps one buyer from swamping a supplier run.
+ORDER_MAX_QUANTITY = int(os.environ.get("SLEEKBATCH_ORDER_MAX_QUANTITY", 10_000))
+ORDER_BULK_MAX = 1000
+# Buyer margin over the supplier's tier price and the surcharge per extra style.
+PRICING_MARGIN = os.environ.get("SLEEKBATCH_PRICING_MARGIN", "0.15")
+PRICING_STYLE_SURCHARGE = os.environ.get("SLEEKBATCH_PRICING_STYLE_SURCHARGE", "0.50")
+
+# --- REST framework ---------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("SLEEKBATCH_THROTTLE_USER", "100000/hour"),
+        "anon": os.environ.get("SLEEKBATCH_THROTTLE_ANON", "1000/hour"),
+    },
+}
+SPECTACULAR_SETTINGS = {"TITLE": "sleekbatch API", "VERSION": "1.0.0"}
+
+# --- i18n, static -------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve admin assets straight from the apps: `make up` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+LOGIN_URL = "/admin/login/"
+
+# --- Logging: JSON lines with the correlation id --------------------------------------
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"correlation": {"()": "sleekbatch.logging.CorrelationIdFilter"}},
+    "formatters": {"json": {"()": "sleekbatch.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["correlation"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The pool logs every failed reconnect; the failure itself surfaces once.
+        "psycopg.pool": {"level": "ERROR"},
+        "celery": {"level": LOG_LEVEL},
+    },
+}

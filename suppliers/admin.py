@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from suppliers.models import Supplier, SupplierOffer, SupplierOrder
+
+
+class SupplierOfferInline(admin.TabularInline):
+    model = SupplierOffer
+    extra = 0
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "performance_score", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code", "contact_email"]
+    inlines = [SupplierOfferInline]
+
+
+@admin.register(SupplierOffer)
+class SupplierOfferAdmin(admin.ModelAdmin):
+    list_display = ["supplier", "product_type", "moq", "max_styles", "lead_time_days", "is_active"]
+    list_filter = ["product_type", "is_active"]
+    search_fields = ["supplier__name", "product_type"]
+    list_select_related = ["supplier"]
+
+
+@admin.register(SupplierOrder)
+class SupplierOrderAdmin(admin.ModelAdmin):
+    list_display = ["order_number", "supplier", "product_type", "quantity", "supplier_price", "status", "created_at"]
+    list_filter = ["status", "product_type", "supplier"]
+    search_fields = ["order_number", "supplier__name", "batch__id", "buyer_order__id"]
+    list_select_related = ["supplier"]
+    raw_id_fields = ["batch", "buyer_order"]
+    date_hierarchy = "created_at"

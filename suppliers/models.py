@@ -1,0 +1,93 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=50, unique=True)
+    contact_email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    # 0–100, recomputed from delivery history; breaks price ties in matching.
+    performance_score = models.DecimalField(max_digits=5, decimal_places=2, default=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SupplierOffer(models.Model):
+    """What a supplier will make of one product type, and at what price.
+
+    ``price_tiers`` is a list of all-units volume tiers, lowest first:
+    ``[{"min_quantity": 1, "unit_price": "9.00"}, {"min_quantity": 200, "unit_price": "7.50"}]``
+    (validated by ``suppliers.pricing.validate_price_tiers``).
+    """
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="offers")
+    product_type = models.SlugField(max_length=50)
+    moq = models.PositiveIntegerField()
+    lead_time_days = models.PositiveIntegerField(default=14)
+    max_styles = models.PositiveIntegerField(default=3)
+    price_tiers = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "product_type"], name="offer_one_per_supplier_product"),
+            models.CheckConstraint(condition=Q(moq__gt=0), name="offer_moq_positive"),
+            models.CheckConstraint(condition=Q(max_styles__gt=0), name="offer_max_styles_positive"),
+        ]
+        indexes = [models.Index(fields=["product_type", "is_active"], name="offer_product_active_idx")]
+
+    def __str__(self):
+        return f"{self.supplier} · {self.product_type} (MOQ {self.moq})"
+
+
+class SupplierOrder(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        IN_PRODUCTION = "in_production", "In production"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order_number = models.CharField(max_length=40, unique=True)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="supplier_orders")
+    batch = models.OneToOneField(
+        "batches.ProductionBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="supplier_order"
+    )
+    buyer_order = models.OneToOneField(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="direct_supplier_order"
+    )
+    product_type = models.SlugField(max_length=50)
+    quantity = models.PositiveIntegerField()
+    # Unit price the supplier charges (the tier price at this quantity).
+    supplier_price = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLACED)
+    promised_date = models.DateField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    defective_units = models.PositiveIntegerField(default=0)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Either a pooled batch's order or one buyer's direct order, never both.
+            models.CheckConstraint(
+                condition=(Q(batch__isnull=False) & Q(buyer_order__isnull=True))
+                | (Q(batch__isnull=True) & Q(buyer_order__isnull=False)),
+                name="supplier_order_batch_xor_direct",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="supplier_order_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["supplier", "created_at"], name="supplier_order_supplier_idx")]
+
+    def __str__(self):
+        return self.order_number

@@ -1,0 +1,59 @@
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from sleekbatch.roles import BUYER, OPS, SUPPLIER, assign_role
+from tests.factories import UserFactory
+
+requires_postgres = pytest.mark.skipif(
+    not settings.IS_POSTGRES, reason="needs PostgreSQL (run with DATABASE_URL=postgres://…; `make test` does)"
+)
+
+
+def _persona(username: str, role: str):
+    user = UserFactory(username=username)
+    assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    """A buyer."""
+    return _persona("alice", BUYER)
+
+
+@pytest.fixture
+def bob(db):
+    """Another buyer."""
+    return _persona("bob", BUYER)
+
+
+@pytest.fixture
+def olivia(db):
+    """Operations staff."""
+    return _persona("olivia", OPS)
+
+
+@pytest.fixture
+def sam(db):
+    """A supplier's user."""
+    return _persona("sam", SUPPLIER)
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api_client_for():
+    """``api_client_for(user)`` → an APIClient authenticated with the user's token."""
+    return _client_for
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
