@@ -28,9 +28,13 @@ seed: migrate
 	$(MANAGE) seed_demo
 	$(MANAGE) setup_periodic_tasks
 
-# The main job on the embedded default (SQLite + filesystem broker).
-demo: seed
-	$(MANAGE) demo
+# The main job on the embedded default (SQLite + filesystem broker), in its own
+# state folder (var/demo/) so that it never touches the data of `make up`.
+DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL SLEEKBATCH_VAR_DIR=$(CURDIR)/var/demo
+demo: $(STAMP) var
+	$(DEMO_ENV) $(MANAGE) migrate --noinput -v0
+	$(DEMO_ENV) $(MANAGE) seed_demo
+	$(DEMO_ENV) $(MANAGE) demo $(DEMO_ARGS)
 
 # web, worker, beat and Flower from the Procfile on the embedded default.
 up: seed

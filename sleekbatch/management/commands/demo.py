@@ -1,10 +1,267 @@
-from django.core.management.base import BaseCommand
+"""The main job on the embedded default, end to end with real processes.
+
+Starts the web server (gunicorn) and a Celery worker on the filesystem broker,
+submits a couple of thousand orders over the HTTP API as three buyers, waits for
+them to be pooled, lets the (short) batch windows close, runs the orchestration
+sweep and prints what happened: orders by status, batches by decision and fill.
+"""
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count, Sum
+from rest_framework.authtoken.models import Token
+
+from batches.models import ProductionBatch
+from orders.models import Order, Refund
+from suppliers.models import SupplierOffer, SupplierOrder
+
+ROOT = Path(settings.BASE_DIR)
+BUYERS = ("buyer1", "buyer2", "buyer3")
+STYLES = ("classic", "oversized", "zip", "crop", "heavyweight")
+COLORS = ("black", "navy", "heather", "sand")
+# Product types get different demand so that a run shows every decision: some
+# batches fill and confirm, some close half full (review), some close nearly
+# empty (cancel and refund). Weights are shares of the orders submitted.
+DEMAND = {"hoodie": 0.45, "tee": 0.35, "cap": 0.12, "tote": 0.08}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Command(BaseCommand):
-    help = "The main job on the embedded default: a simulation of buyers, pooling and orchestration."
+    help = "Simulate buyers, pooling and orchestration on the embedded default, and print a summary."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--orders", type=int, default=2000, help="orders to submit over the API (default 2000)")
+        parser.add_argument("--window", type=int, default=20, help="batch window in seconds (default 20)")
+        parser.add_argument("--seed", type=int, default=7, help="random seed for the order mix")
+        parser.add_argument("--timeout", type=int, default=150, help="give up after this many seconds")
 
     def handle(self, *args, **options):
-        from suppliers.models import SupplierOffer
+        self.started = time.monotonic()
+        self.procs: list[subprocess.Popen] = []
+        self.timeout = options["timeout"]
+        random.seed(options["seed"])
+        try:
+            self.run(options)
+        finally:
+            self.stop_processes()
 
-        self.stdout.write(f"{SupplierOffer.objects.count()} supplier offers ready")
+    # --- steps ---------------------------------------------------------------
+
+    def run(self, options):
+        if not SupplierOffer.objects.exists():
+            raise CommandError("no supplier offers: run `manage.py seed_demo` first (make demo does)")
+        self.step(f"resetting demo data in {settings.DATABASES['default']['NAME']}")
+        self.reset()
+
+        env = dict(os.environ, SLEEKBATCH_BATCH_WINDOW_SECONDS=str(options["window"]), LOG_LEVEL="WARNING")
+        port = free_port()
+        log_dir = Path(settings.VAR_DIR) / "demo-logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.step(f"starting gunicorn on 127.0.0.1:{port} and a Celery worker (logs in {log_dir})")
+        self.spawn(
+            "web",
+            ["gunicorn", "sleekbatch.wsgi", "-c", "sleekbatch/gunicorn_conf.py"],
+            dict(env, WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2"),
+            log_dir,
+        )
+        self.spawn(
+            "worker",
+            [
+                "celery",
+                "-A",
+                "sleekbatch",
+                "worker",
+                "-Q",
+                ",".join(settings.TASK_QUEUES),
+                "--concurrency",
+                "2",
+                "-l",
+                "warning",
+            ],
+            env,
+            log_dir,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        self.wait_for(lambda: self.http_ok(f"{base_url}/api/health/"), "the web server")
+
+        tokens = [Token.objects.get_or_create(user=get_user_model().objects.get(username=u))[0].key for u in BUYERS]
+        payloads = [self.random_order() for _ in range(options["orders"])]
+        self.step(f"submitting {len(payloads)} orders over POST /api/orders/ as {', '.join(BUYERS)}")
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = Counter(
+                pool.map(lambda i: self.post(base_url, tokens[i % len(tokens)], payloads[i]), range(len(payloads)))
+            )
+        elapsed = time.monotonic() - started
+        self.step(f"  {dict(statuses)} in {elapsed:.1f}s ({len(payloads) / elapsed:.0f} requests/s)")
+        if set(statuses) != {202}:
+            raise CommandError(f"some submissions failed: {dict(statuses)}; see {log_dir}/web.log")
+
+        self.step("waiting for the worker to pool every order")
+        self.wait_for(
+            lambda: not Order.objects.filter(workflow_status=Order.Status.SUBMITTED).exists(),
+            "orders to leave 'submitted'",
+            report=self.pooling_progress,
+        )
+
+        window_end = (
+            ProductionBatch.objects.order_by("-window_closes_at").values_list("window_closes_at", flat=True).first()
+        )
+        self.step(f"waiting for the batch windows to close ({options['window']}s each), sweeping every 3s")
+        from django.utils import timezone
+
+        from batches.tasks import orchestrate_sweep
+
+        def swept():
+            orchestrate_sweep.delay()
+            time.sleep(3)
+            closed = window_end is None or timezone.now() >= window_end
+            return closed and not ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.OPEN).exists()
+
+        self.wait_for(swept, "every batch to be decided", interval=0)
+        self.summary()
+
+    def reset(self):
+        Refund.objects.all().delete()
+        SupplierOrder.objects.all().delete()
+        from batches.models import BatchContribution, BatchEvent
+
+        BatchEvent.objects.all().delete()
+        BatchContribution.objects.all().delete()
+        ProductionBatch.objects.all().delete()
+        Order.objects.all().delete()
+
+    def random_order(self) -> dict:
+        product_type = random.choices(list(DEMAND), weights=list(DEMAND.values()))[0]
+        # Mostly small orders; now and then one large enough to be a direct order.
+        quantity = random.choice([5, 10, 10, 12, 15, 20, 24, 25, 30, 40, 50])
+        if random.random() < 0.004:
+            quantity = 600
+        styles = random.sample(STYLES[:2] if product_type in ("cap", "tote") else STYLES[:3], k=1)
+        return {
+            "product_type": product_type,
+            "quantity": quantity,
+            "style_details": [{"style": styles[0], "color": random.choice(COLORS)}],
+        }
+
+    def summary(self):
+        elapsed = time.monotonic() - self.started
+        out = self.stdout.write
+        out("")
+        out(self.style.MIGRATE_HEADING(f"sleekbatch demo — done in {elapsed:.0f}s"))
+        out("Orders by status:")
+        for row in (
+            Order.objects.values("workflow_status")
+            .annotate(n=Count("id"), qty=Sum("quantity"))
+            .order_by("workflow_status")
+        ):
+            out(f"  {row['workflow_status']:<10} {row['n']:>6} orders  {row['qty']:>7} units")
+        direct = Order.objects.filter(is_batch_order=False).count()
+        out(f"  (direct orders with their own supplier order: {direct})")
+        out("Batches by decision:")
+        for row in ProductionBatch.objects.values("batch_status").annotate(n=Count("id")).order_by("batch_status"):
+            out(f"  {row['batch_status']:<13} {row['n']:>4}")
+        out("Batches (product, supplier, fill, decision):")
+        for batch in ProductionBatch.objects.select_related("supplier").order_by("product_type", "-current_quantity"):
+            bar = "#" * int(batch.fill_percent // 10)
+            out(
+                f"  {batch.product_type:<7} {batch.supplier.name:<14} "
+                f"{batch.current_quantity:>4}/{batch.target_quantity:<4} {batch.fill_percent:>6}% {bar:<10} "
+                f"{batch.batch_status}"
+            )
+        out(
+            f"Supplier orders placed: {SupplierOrder.objects.count()}; refunds issued: {Refund.objects.count()}"
+            f" ({Refund.objects.aggregate(total=Sum('amount'))['total'] or 0} total)"
+        )
+        review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count()
+        if review:
+            out(f"{review} batch(es) wait in the admin review queue: `make up`, then /admin/ as ops/ops.")
+
+    # --- plumbing --------------------------------------------------------------
+
+    def step(self, message: str):
+        self.stdout.write(f"[{time.monotonic() - self.started:5.1f}s] {message}")
+
+    def pooling_progress(self):
+        counts = dict(Order.objects.values_list("workflow_status").annotate(n=Count("id")))
+        return f"orders: {counts}"
+
+    def spawn(self, name: str, argv: list[str], env: dict, log_dir: Path):
+        bin_dir = Path(sys.executable).parent
+        log = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - lives as long as the process
+        self.procs.append(
+            subprocess.Popen(
+                [str(bin_dir / argv[0]), *argv[1:]],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
+    def stop_processes(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def wait_for(self, predicate, what: str, interval: float = 0.5, report=None):
+        last_report = time.monotonic()
+        while time.monotonic() - self.started < self.timeout:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise CommandError(f"a demo process exited early ({proc.args[0]}); see var/demo-logs/")
+            if predicate():
+                return
+            if report and time.monotonic() - last_report > 5:
+                self.step(f"  {report()}")
+                last_report = time.monotonic()
+            time.sleep(interval)
+        raise CommandError(f"timed out waiting for {what}")
+
+    @staticmethod
+    def http_ok(url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    @staticmethod
+    def post(base_url: str, token: str, payload: dict) -> int:
+        request = urllib.request.Request(
+            f"{base_url}/api/orders/",
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
