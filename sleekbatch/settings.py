@@ -151,6 +151,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.1,
     }
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or f"file://{VAR_DIR / 'results'}"
+    for _folder in (_broker_dir / "out", _broker_dir / "processed", VAR_DIR / "results"):
+        _folder.mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Must exceed the longest task time limit plus the longest retry
@@ -203,6 +205,13 @@ ORDER_BULK_MAX = 1000
 # Buyer margin over the supplier's tier price and the surcharge per extra style.
 PRICING_MARGIN = os.environ.get("SLEEKBATCH_PRICING_MARGIN", "0.15")
 PRICING_STYLE_SURCHARGE = os.environ.get("SLEEKBATCH_PRICING_STYLE_SURCHARGE", "0.50")
+
+# --- Mail: failed jobs notify ADMINS ("Name <addr>,Name <addr>") -------------------------
+
+ADMINS = [tuple(item.rsplit(" ", 1)) for item in env_list("ADMINS", "Operations ops@localhost")]
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "sleekbatch@localhost")
 
 # --- REST framework ---------------------------------------------------------------
 
