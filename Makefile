@@ -39,7 +39,7 @@ demo: $(STAMP) var
 # web, worker, beat and Flower from the Procfile on the embedded default.
 up: seed
 	$(MANAGE) check_services
-	$(VENV)/bin/honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
 
 # Tests run twice: on SQLite, then on PostgreSQL + Redis when reachable
 # (required when SLEEKBATCH_REQUIRE_SERVICES=1, as in CI).
