@@ -1,0 +1,175 @@
+"""Order intake: strict input validation and the order representation."""
+
+from collections.abc import Mapping
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from batches.models import BatchContribution
+from orders.models import Order
+from orders.selectors import product_catalog_lookup
+
+STYLE_MAX_LENGTH = 50
+COLOR_MAX_LENGTH = 30
+SIZE_LABEL_MAX_LENGTH = 10
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer in the JSON sense: "10", 10.0 and true are wrong types, not numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string; numbers are not silently turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsMixin:
+    """A field the API does not know is an error, not something to drop silently:
+    a typo such as ``"quantiy"`` must not turn into an order with a default."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, Mapping) else []
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not unknown:
+                raise
+            detail = exc.detail
+            errors = dict(detail) if isinstance(detail, Mapping) else {api_settings.NON_FIELD_ERRORS_KEY: detail}
+        for name in unknown:
+            errors[name] = ["Unknown field."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class StyleItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    style = StrictCharField(max_length=STYLE_MAX_LENGTH)
+    color = StrictCharField(max_length=COLOR_MAX_LENGTH, required=False)
+    sizes = serializers.DictField(child=StrictIntegerField(min_value=1), allow_empty=False, required=False)
+
+    def validate_sizes(self, sizes: dict[str, int]) -> dict[str, int]:
+        for label in sizes:
+            if not label.strip() or len(label) > SIZE_LABEL_MAX_LENGTH:
+                raise serializers.ValidationError(
+                    f"Size label {label!r} must be 1 to {SIZE_LABEL_MAX_LENGTH} characters."
+                )
+        return sizes
+
+
+class OrderInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """One order's fields, checked on their own (the catalogue check needs every order of a request)."""
+
+    product_type = StrictCharField(max_length=Order._meta.get_field("product_type").max_length)
+    quantity = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+    style_details = serializers.ListField(child=StyleItemSerializer(), allow_empty=False)
+
+    def validate(self, attrs):
+        items = attrs["style_details"]
+        with_sizes = [item for item in items if "sizes" in item]
+        if with_sizes and len(with_sizes) != len(items):
+            # Without a size split for every style, the sizes cannot be checked against the quantity.
+            raise serializers.ValidationError({"style_details": ["Give sizes for every style or for none."]})
+        if with_sizes:
+            total = sum(sum(item["sizes"].values()) for item in items)
+            if total != attrs["quantity"]:
+                raise serializers.ValidationError(
+                    {"style_details": [f"Sizes add up to {total}, but the quantity is {attrs['quantity']}."]}
+                )
+        return attrs
+
+
+def catalog_errors(orders: list[dict]) -> dict[int, dict[str, list[str]]]:
+    """Errors of the orders (by index) whose product type no active offer can make.
+
+    One catalogue lookup for the whole request, however many orders it holds.
+    """
+    styles_needed: dict[str, int] = {}
+    for order in orders:
+        distinct_styles = len({item["style"] for item in order["style_details"]})
+        styles_needed[order["product_type"]] = max(styles_needed.get(order["product_type"], 0), distinct_styles)
+    catalog = product_catalog_lookup(product_types=set(styles_needed), styles_needed=styles_needed)
+
+    errors: dict[int, dict[str, list[str]]] = {}
+    for index, order in enumerate(orders):
+        rules = catalog.get(order["product_type"])
+        if rules is None:
+            message = f"Unknown product type {order['product_type']!r}: no supplier offers it."
+            errors[index] = {"product_type": [message]}
+            continue
+        distinct_styles = len({item["style"] for item in order["style_details"]})
+        if distinct_styles > rules.max_styles:
+            errors[index] = {
+                "style_details": [
+                    f"{distinct_styles} distinct styles, but suppliers of {rules.product_type!r} "
+                    f"make at most {rules.max_styles} per batch."
+                ]
+            }
+    return errors
+
+
+class OrderSubmitSerializer(OrderInputSerializer):
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        errors = catalog_errors([attrs])
+        if errors:
+            raise serializers.ValidationError(errors[0])
+        return attrs
+
+
+class BoundedListField(serializers.ListField):
+    """Checks the length before validating any element, so an oversized request costs nothing."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class OrderBulkSubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    # Errors come back keyed by the index of the order in the request.
+    orders = BoundedListField(child=OrderInputSerializer(), allow_empty=False, max_length=settings.ORDER_BULK_MAX)
+
+    def validate(self, attrs):
+        errors = catalog_errors(attrs["orders"])
+        if errors:
+            raise serializers.ValidationError({"orders": errors})
+        return attrs
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    product_type = serializers.CharField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+    style_details = serializers.JSONField(read_only=True)
+    workflow_status = serializers.CharField(read_only=True)
+    is_batch_order = serializers.BooleanField(read_only=True)
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    total_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    rejection_reason = serializers.CharField(read_only=True)
+    batch = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def get_batch(self, order: Order) -> str | None:
+        # The selectors annotate the batch id and the intake services set it to
+        # None on new orders, so a page of orders costs no query per order.
+        if hasattr(order, "contribution_batch_id"):
+            batch_id = order.contribution_batch_id
+        else:
+            batch_id = BatchContribution.objects.filter(order=order).values_list("batch_id", flat=True).first()
+        return str(batch_id) if batch_id else None

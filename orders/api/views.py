@@ -1,0 +1,141 @@
+"""Order intake API: validate with a serializer, call a service, answer with the order."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.api.serializers import OrderBulkSubmitSerializer, OrderSerializer, OrderSubmitSerializer
+from orders.models import Order
+from orders.selectors import order_get, order_get_by_idempotency_key, order_list
+from orders.services import IdempotencyConflict, order_request_fingerprint, order_submit, order_submit_bulk
+from sleekbatch.roles import BUYER, OPS, IsBuyer, has_role
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = Order._meta.get_field("idempotency_key").max_length
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Up to 255 characters. Same key and body: the first order again (200); another body: 409.",
+)
+
+
+class IsBuyerOrOps(BasePermission):
+    message = "Only buyers and operations staff can see orders."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, BUYER) or has_role(request.user, OPS)
+
+
+class OrderPagination(CursorPagination):
+    # A cursor, not page numbers: orders arrive by the thousand per second, so
+    # numbered pages shift under the reader, and COUNT(*) over every order on
+    # each page would cost more than the page itself.
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def idempotency_key_from(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ValidationError({IDEMPOTENCY_HEADER: [f"Must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
+    return key
+
+
+class OrderListCreateView(APIView):
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsBuyer()]
+        return [IsBuyerOrOps()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Order.Status.values, description="workflow status")
+        ],
+        responses=OrderSerializer(many=True),
+    )
+    def get(self, request):
+        """Orders, newest first: a buyer's own, or every order for ops."""
+        status_filter = request.query_params.get("status")
+        if status_filter is not None and status_filter not in Order.Status.values:
+            raise ValidationError({"status": [f"Choose one of: {', '.join(Order.Status.values)}."]})
+        paginator = OrderPagination()
+        page = paginator.paginate_queryset(order_list(user=request.user, status=status_filter), request, view=self)
+        return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=OrderSubmitSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: OrderSerializer, 200: OrderSerializer, 400: None, 409: None},
+    )
+    def post(self, request):
+        """Submit one order; it is pooled in the background (202)."""
+        idempotency_key = idempotency_key_from(request)
+        fingerprint = order_request_fingerprint(request.data) if idempotency_key else ""
+        serializer = OrderSubmitSerializer(data=request.data)
+        if not serializer.is_valid():
+            # A retry of an order that was stored before its product type was
+            # withdrawn must still learn that its order exists.
+            if idempotency_key:
+                earlier = order_get_by_idempotency_key(buyer=request.user, idempotency_key=idempotency_key)
+                if earlier is not None and earlier.request_fingerprint == fingerprint:
+                    return Response(OrderSerializer(earlier).data, status=status.HTTP_200_OK)
+            raise ValidationError(serializer.errors)
+        try:
+            submission = order_submit(
+                buyer=request.user,
+                **serializer.validated_data,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                correlation_id=request.correlation_id,
+            )
+        except IdempotencyConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            OrderSerializer(submission.order).data,
+            status=status.HTTP_202_ACCEPTED if submission.created else status.HTTP_200_OK,
+        )
+
+
+class OrderBulkCreateView(APIView):
+    parser_classes = [JSONParser]
+    permission_classes = [IsBuyer]
+
+    @extend_schema(request=OrderBulkSubmitSerializer, responses={202: OrderSerializer(many=True), 400: None})
+    def post(self, request):
+        """Submit up to ORDER_BULK_MAX orders: all valid and stored, or none (400, errors by index)."""
+        if IDEMPOTENCY_HEADER in request.headers:
+            # Refused rather than ignored: a client relying on it would double-submit on retry.
+            raise ValidationError({IDEMPOTENCY_HEADER: ["Not supported for bulk submissions."]})
+        serializer = OrderBulkSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        orders = order_submit_bulk(
+            buyer=request.user, orders=serializer.validated_data["orders"], correlation_id=request.correlation_id
+        )
+        return Response({"orders": OrderSerializer(orders, many=True).data}, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderDetailView(APIView):
+    permission_classes = [IsBuyerOrOps]
+
+    @extend_schema(responses=OrderSerializer)
+    def get(self, request, order_id):
+        """One order: status, batch, prices, rejection reason. Another buyer's order is a 404."""
+        order = order_get(user=request.user, order_id=order_id)
+        if order is None:
+            raise NotFound("No such order.")
+        return Response(OrderSerializer(order).data)

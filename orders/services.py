@@ -1,0 +1,132 @@
+"""Writes for order intake: submitting one order (idempotently) or a bulk of them.
+
+Input arrives validated (orders.api.serializers); here each submission is one
+short transaction, and pooling is requested once it has committed.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from django.db import IntegrityError, transaction
+
+from orders.models import Order
+from orders.selectors import order_get_by_idempotency_key
+from orders.tasks import request_pooling
+
+
+class StyleDetail(TypedDict, total=False):
+    style: str
+    color: str
+    sizes: dict[str, int]
+
+
+class OrderInput(TypedDict):
+    product_type: str
+    quantity: int
+    style_details: list[StyleDetail]
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was already used by this buyer for a different request body."""
+
+    def __init__(self, idempotency_key: str, existing_order: Order):
+        self.idempotency_key = idempotency_key
+        self.existing_order = existing_order
+        super().__init__(
+            f"Idempotency-Key {idempotency_key!r} was already used for a different request; "
+            "use a new key for a new order."
+        )
+
+
+@dataclass(frozen=True)
+class OrderSubmission:
+    order: Order
+    # False when an earlier request with the same idempotency key created the order.
+    created: bool
+
+
+def order_request_fingerprint(body: Any) -> str:
+    """SHA-256 of the canonical JSON of a parsed request body: key order and spacing do not matter."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def order_submit(
+    *,
+    buyer,
+    product_type: str,
+    quantity: int,
+    style_details: list[StyleDetail],
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+    correlation_id: str = "",
+) -> OrderSubmission:
+    """Store a submitted order and ask for pooling once it has committed.
+
+    With an idempotency key the insert itself is the check: the unique
+    constraint (buyer, key) turns a replay, or a concurrent twin request, into
+    an IntegrityError, after which the stored order is returned if the body is
+    the same and IdempotencyConflict is raised if not. The common case is one
+    INSERT and no SELECT.
+    """
+    order = Order(
+        buyer=buyer,
+        product_type=product_type,
+        quantity=quantity,
+        style_details=style_details,
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint if idempotency_key else "",
+        correlation_id=correlation_id,
+    )
+    try:
+        _insert_alone(order)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # The twin request committed first (or long ago); our insert was rolled back.
+        existing = order_get_by_idempotency_key(buyer=buyer, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        if existing.request_fingerprint != request_fingerprint:
+            raise IdempotencyConflict(idempotency_key, existing) from None
+        return OrderSubmission(order=existing, created=False)
+    order.contribution_batch_id = None  # a new order has no batch; spares the serializer a query
+    return OrderSubmission(order=order, created=True)
+
+
+def _insert_alone(order: Order) -> None:
+    if transaction.get_connection().in_atomic_block:
+        # In a caller's (or a test's) transaction: a savepoint keeps a duplicate
+        # key from aborting it, and pooling waits for the caller's commit.
+        with transaction.atomic():
+            order.save(force_insert=True)
+    else:
+        # One INSERT is atomic on its own. In autocommit it commits by itself;
+        # BEGIN and COMMIT around it would add two round trips to the busiest
+        # request of the system.
+        order.save(force_insert=True)
+    # Runs now if the INSERT has committed, else when the caller's transaction does.
+    transaction.on_commit(request_pooling)
+
+
+def order_submit_bulk(*, buyer, orders: list[OrderInput], correlation_id: str = "") -> list[Order]:
+    """Store all the orders in one transaction (one multi-row INSERT), or none of them."""
+    new_orders = [
+        Order(
+            buyer=buyer,
+            product_type=order["product_type"],
+            quantity=order["quantity"],
+            style_details=order["style_details"],
+            correlation_id=correlation_id,
+        )
+        for order in orders
+    ]
+    with transaction.atomic(durable=True):
+        Order.objects.bulk_create(new_orders)
+        # One pooling request for the whole bulk: the pooling job claims submitted orders in bulk.
+        transaction.on_commit(request_pooling)
+    for order in new_orders:
+        order.contribution_batch_id = None
+    return new_orders
