@@ -71,8 +71,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 # Throughput figures on PostgreSQL + Redis with real workers; writes var/bench.json.
+# It empties the order and batch tables, so it runs in its own database, <PG_URL>_bench
+# (created if missing; BENCH_DATABASE_URL overrides). Flags: BENCH_ARGS="--orders 20000 --skip-api".
 bench: $(STAMP) var
-	DATABASE_URL="$(PG_URL)" CELERY_BROKER_URL="$(REDIS_BASE)/12" REDIS_URL="$(REDIS_BASE)/13" \
+	DATABASE_URL="$${BENCH_DATABASE_URL:-$(PG_URL)_bench}" CELERY_BROKER_URL="$(REDIS_BASE)/12" REDIS_URL="$(REDIS_BASE)/13" \
 		$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
