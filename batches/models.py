@@ -69,9 +69,18 @@ class ProductionBatch(models.Model):
 
     @property
     def fill_percent(self):
-        from decimal import Decimal
+        from batches.state import fill_percent
 
-        return (Decimal(self.current_quantity) * 100 / Decimal(self.target_quantity)).quantize(Decimal("0.01"))
+        return fill_percent(self.current_quantity, self.target_quantity)
+
+
+class BatchInReview(ProductionBatch):
+    """The admin's review queue: the same rows, shown as the batches waiting for an ops decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "batch in review"
+        verbose_name_plural = "review queue"
 
 
 class BatchContribution(models.Model):

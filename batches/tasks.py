@@ -1,15 +1,18 @@
-"""Orchestration tasks (thin adapters). OWNED BY THE ORCHESTRATION WORK: skeleton to be replaced."""
+"""Orchestration tasks: thin adapters over batches.orchestration (queue ``orchestration``)."""
 
 from celery import shared_task
 
+from batches.orchestration import SWEEP_CHUNK_SIZE, batch_orchestrate, orchestration_sweep
 from sleekbatch.tasks import RETRY_POLICY
 
 
 @shared_task(name="batches.orchestrate_sweep", **RETRY_POLICY)
-def orchestrate_sweep() -> None:
-    raise NotImplementedError("orchestration not built yet")
+def orchestrate_sweep(chunk_size: int = SWEEP_CHUNK_SIZE) -> dict:
+    """Run by beat every minute: decide every batch that needs attention."""
+    return orchestration_sweep(chunk_size=chunk_size).counts()
 
 
 @shared_task(name="batches.orchestrate_batch", **RETRY_POLICY)
-def orchestrate_batch(batch_id: str) -> None:
-    raise NotImplementedError("orchestration not built yet")
+def orchestrate_batch(batch_id: str) -> str | None:
+    """Enqueued on commit when a contribution brings a batch to the confirm threshold."""
+    return batch_orchestrate(batch_id=batch_id)

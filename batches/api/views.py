@@ -1,0 +1,121 @@
+"""Batches API: buyers follow the batches of their orders; ops also decide the review queue."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from batches import state
+from batches.api.serializers import BatchDecisionRefusedSerializer, BatchExtendSerializer, BatchSerializer
+from batches.models import ProductionBatch
+from batches.selectors import batches_visible_to
+from sleekbatch.roles import BUYER, OPS, IsOps, has_role
+
+
+class IsBuyerOrOps(BasePermission):
+    message = "Only buyers and operations staff can see batches."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, BUYER) or has_role(request.user, OPS)
+
+
+class BatchPagination(CursorPagination):
+    # Batches are created continuously; a cursor does not shift under the reader.
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class BatchListView(APIView):
+    permission_classes = [IsBuyerOrOps]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=ProductionBatch.Status.values, description="batch status")
+        ],
+        responses=BatchSerializer(many=True),
+    )
+    def get(self, request):
+        """Batches, newest first: every batch for ops, the batches holding one's own orders for a buyer."""
+        batches = batches_visible_to(request.user)
+        status_filter = request.query_params.get("status")
+        if status_filter is not None:
+            if status_filter not in ProductionBatch.Status.values:
+                raise ValidationError({"status": [f"Choose one of: {', '.join(ProductionBatch.Status.values)}."]})
+            batches = batches.filter(batch_status=status_filter)
+        paginator = BatchPagination()
+        page = paginator.paginate_queryset(batches, request, view=self)
+        return paginator.get_paginated_response(BatchSerializer(page, many=True).data)
+
+
+class BatchDetailView(APIView):
+    permission_classes = [IsBuyerOrOps]
+
+    @extend_schema(responses=BatchSerializer)
+    def get(self, request, batch_id):
+        return Response(BatchSerializer(get_object_or_404(batches_visible_to(request.user), id=batch_id)).data)
+
+
+class BatchDecisionView(APIView):
+    """A review-queue decision; 409 when the batch is no longer in ``admin_review``."""
+
+    permission_classes = [IsOps]
+    input_serializer = None
+
+    def decide(self, *, batch_id, actor, data) -> ProductionBatch:
+        raise NotImplementedError
+
+    def post(self, request, batch_id):
+        get_object_or_404(batches_visible_to(request.user), id=batch_id)
+        data = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        try:
+            batch = self.decide(batch_id=batch_id, actor=request.user, data=data)
+        except state.BatchNotInReview as exc:
+            return Response({"detail": str(exc), "batch_status": exc.batch_status}, status=status.HTTP_409_CONFLICT)
+        batch = batches_visible_to(request.user).get(id=batch.id)
+        return Response(BatchSerializer(batch).data)
+
+
+_DECISION_RESPONSES = {200: BatchSerializer, 409: BatchDecisionRefusedSerializer}
+
+
+class BatchApproveView(BatchDecisionView):
+    @extend_schema(request=None, responses=_DECISION_RESPONSES)
+    def post(self, request, batch_id):
+        """Confirm a batch in review and place its supplier order."""
+        return super().post(request, batch_id)
+
+    def decide(self, *, batch_id, actor, data):
+        return state.batch_approve(batch_id=batch_id, actor=actor)
+
+
+class BatchCancelView(BatchDecisionView):
+    @extend_schema(request=None, responses=_DECISION_RESPONSES)
+    def post(self, request, batch_id):
+        """Cancel a batch in review and refund each of its orders."""
+        return super().post(request, batch_id)
+
+    def decide(self, *, batch_id, actor, data):
+        return state.batch_cancel(batch_id=batch_id, actor=actor)
+
+
+class BatchExtendView(BatchDecisionView):
+    input_serializer = BatchExtendSerializer
+
+    @extend_schema(request=BatchExtendSerializer, responses=_DECISION_RESPONSES)
+    def post(self, request, batch_id):
+        """Give a batch in review ``hours`` more to fill: back to ``open``."""
+        return super().post(request, batch_id)
+
+    def decide(self, *, batch_id, actor, data):
+        return state.batch_extend_window(batch_id=batch_id, hours=data["hours"], actor=actor)

@@ -1,0 +1,319 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from batches import state
+from batches.models import BatchEvent, ProductionBatch
+from batches.orchestration import batch_orchestrate, orchestration_sweep
+from orders.models import Order, Refund
+from sleekbatch.correlation import reset_correlation_id, set_correlation_id
+from suppliers.models import SupplierOrder
+from tests.batches.factories import batch_filled_to
+
+pytestmark = pytest.mark.django_db
+
+Status = ProductionBatch.Status
+Kind = BatchEvent.Kind
+
+# (units of 10,000, window closed?, expected status, nearing_target event?)
+BOUNDARIES = [
+    (4999, False, Status.OPEN, False),
+    (4999, True, Status.CANCELLED, False),
+    (5000, False, Status.OPEN, False),
+    (5000, True, Status.ADMIN_REVIEW, False),
+    (5999, False, Status.OPEN, False),
+    (5999, True, Status.ADMIN_REVIEW, False),
+    (6000, False, Status.OPEN, True),
+    (6000, True, Status.ADMIN_REVIEW, False),
+    (7499, False, Status.OPEN, True),
+    (7499, True, Status.ADMIN_REVIEW, False),
+    (7500, False, Status.CONFIRMED, False),
+    (7500, True, Status.CONFIRMED, False),
+    (10000, False, Status.CONFIRMED, False),
+    (10000, True, Status.CONFIRMED, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "window_closed", "expected_status", "expects_nearing"),
+    BOUNDARIES,
+    ids=[f"{c / 100:.2f}%-{'closed' if closed else 'open'}" for c, closed, _, _ in BOUNDARIES],
+)
+def test_it_decides_each_boundary_as_the_table_says(current, window_closed, expected_status, expects_nearing):
+    # given
+    batch = batch_filled_to(current, target=10000, window_closed=window_closed)
+
+    # when
+    orchestration_sweep()
+
+    # then
+    batch.refresh_from_db()
+    assert batch.batch_status == expected_status
+    kinds = set(batch.events.values_list("kind", flat=True))
+    assert (Kind.NEARING_TARGET in kinds) is expects_nearing
+    assert (batch.nearing_target_at is not None) is expects_nearing
+    assert SupplierOrder.objects.filter(batch=batch).exists() is (expected_status == Status.CONFIRMED)
+    refunds = Refund.objects.filter(order__contribution__batch=batch).count()
+    assert refunds == (2 if expected_status == Status.CANCELLED else 0)
+    expected_order_status = {
+        Status.CONFIRMED: Order.Status.CONFIRMED,
+        Status.CANCELLED: Order.Status.REFUNDED,
+    }.get(expected_status, Order.Status.POOLED)
+    assert set(Order.objects.filter(contribution__batch=batch).values_list("workflow_status", flat=True)) == {
+        expected_order_status
+    }
+
+
+def test_it_confirms_by_placing_one_supplier_order_and_confirming_the_orders():
+    # given
+    batch = batch_filled_to(80, target=100, orders=3)
+    token = set_correlation_id("sweep-corr-1")
+
+    # when
+    try:
+        orchestration_sweep()
+    finally:
+        reset_correlation_id(token)
+
+    # then
+    batch.refresh_from_db()
+    assert batch.confirmed_at is not None
+    supplier_order = SupplierOrder.objects.get(batch=batch)
+    assert supplier_order.order_number.startswith("SO-")
+    assert supplier_order.supplier_id == batch.supplier_id
+    assert supplier_order.quantity == 80
+    assert supplier_order.supplier_price == Decimal("10.00") == batch.supplier_unit_price
+    assert supplier_order.promised_date == (batch.confirmed_at + timedelta(days=batch.offer.lead_time_days)).date()
+    assert Order.objects.filter(contribution__batch=batch, workflow_status=Order.Status.CONFIRMED).count() == 3
+    event = batch.events.get()
+    assert (event.kind, event.from_status, event.to_status) == (Kind.CONFIRMED, Status.OPEN, Status.CONFIRMED)
+    assert event.fill_percent == Decimal("80.00")
+    assert event.actor is None
+    assert event.correlation_id == "sweep-corr-1"
+    assert event.details["supplier_order"] == supplier_order.order_number
+
+
+def test_it_cancels_by_refunding_each_order_its_total_price():
+    # given
+    batch = batch_filled_to(49, target=100, window_closed=True, orders=3)
+    orders = list(Order.objects.filter(contribution__batch=batch))
+
+    # when
+    orchestration_sweep()
+
+    # then
+    batch.refresh_from_db()
+    assert batch.cancelled_at is not None
+    for order in orders:
+        order.refresh_from_db()
+        assert order.workflow_status == Order.Status.REFUNDED
+        assert order.refund.amount == order.total_price
+    event = batch.events.get()
+    assert (event.kind, event.from_status, event.to_status) == (Kind.CANCELLED, Status.OPEN, Status.CANCELLED)
+    assert event.fill_percent == Decimal("49.00")
+    assert event.details["refunds"] == 3
+    assert not SupplierOrder.objects.filter(batch=batch).exists()
+
+
+def test_it_sends_to_review_without_acting_on_the_orders():
+    # given
+    batch = batch_filled_to(62, target=100, window_closed=True)
+
+    # when
+    orchestration_sweep()
+
+    # then
+    batch.refresh_from_db()
+    assert batch.batch_status == Status.ADMIN_REVIEW
+    assert batch.review_started_at is not None
+    assert list(batch.events.values_list("kind", "from_status", "to_status")) == [
+        (Kind.ADMIN_REVIEW, Status.OPEN, Status.ADMIN_REVIEW)
+    ]
+    assert not Refund.objects.exists()
+    assert not SupplierOrder.objects.exists()
+    assert set(Order.objects.values_list("workflow_status", flat=True)) == {Order.Status.POOLED}
+
+
+def test_it_writes_the_nearing_target_event_once_however_often_it_sweeps():
+    # given
+    batch = batch_filled_to(65, target=100)
+
+    # when
+    first = orchestration_sweep()
+    second = orchestration_sweep()
+
+    # then
+    assert first.nearing_target == [batch.id]
+    assert second.decided == 0
+    assert batch.events.filter(kind=Kind.NEARING_TARGET).count() == 1
+    batch.refresh_from_db()
+    assert batch.batch_status == Status.OPEN
+
+
+def test_a_second_sweep_changes_nothing():
+    # given
+    batches = [
+        batch_filled_to(90),
+        batch_filled_to(70),
+        batch_filled_to(55, window_closed=True),
+        batch_filled_to(20, window_closed=True),
+    ]
+    orchestration_sweep()
+    snapshot = (
+        BatchEvent.objects.count(),
+        SupplierOrder.objects.count(),
+        Refund.objects.count(),
+        sorted(ProductionBatch.objects.values_list("batch_status", "updated_at")),
+    )
+
+    # when
+    result = orchestration_sweep()
+
+    # then
+    assert result.decided == 0
+    assert snapshot == (
+        BatchEvent.objects.count(),
+        SupplierOrder.objects.count(),
+        Refund.objects.count(),
+        sorted(ProductionBatch.objects.values_list("batch_status", "updated_at")),
+    )
+    assert snapshot[:3] == (len(batches), 1, 2)
+
+
+def test_it_leaves_batches_that_need_no_attention_untouched():
+    # given
+    quiet_open = batch_filled_to(30)
+    already_nearing = batch_filled_to(70, nearing_target_at=timezone.now())
+    in_review = batch_filled_to(55, window_closed=True, batch_status=Status.ADMIN_REVIEW)
+    confirmed = batch_filled_to(10, window_closed=True, batch_status=Status.CONFIRMED)
+
+    # when
+    result = orchestration_sweep()
+
+    # then
+    assert result.decided == 0
+    for batch, status in [
+        (quiet_open, Status.OPEN),
+        (already_nearing, Status.OPEN),
+        (in_review, Status.ADMIN_REVIEW),
+        (confirmed, Status.CONFIRMED),
+    ]:
+        batch.refresh_from_db()
+        assert batch.batch_status == status
+    assert not BatchEvent.objects.exists()
+
+
+def test_it_sweeps_every_due_batch_across_several_chunks():
+    # given
+    due = [batch_filled_to(fill, window_closed=True, orders=1) for fill in (10, 20, 52, 58, 76, 99, 100)]
+
+    # when
+    result = orchestration_sweep(chunk_size=2)
+
+    # then
+    assert result.counts() == {
+        "confirmed": 3,
+        "sent_to_review": 2,
+        "cancelled": 2,
+        "nearing_target": 0,
+        "decided": 7,
+    }
+    assert not ProductionBatch.objects.filter(id__in=[b.id for b in due], batch_status=Status.OPEN).exists()
+
+
+def test_the_due_query_counts_the_window_closed_at_its_exact_closing_time():
+    # given
+    now = timezone.now()
+    batch = batch_filled_to(30)
+    ProductionBatch.objects.filter(id=batch.id).update(window_closes_at=now)
+
+    # when
+    orchestration_sweep(now=now)
+
+    # then
+    batch.refresh_from_db()
+    assert batch.batch_status == Status.CANCELLED
+
+
+def test_orchestrating_one_batch_confirms_it_at_the_threshold_without_a_sweep():
+    # given
+    batch = batch_filled_to(75, target=100)
+    other_due = batch_filled_to(80, target=100)
+
+    # when
+    decision = batch_orchestrate(batch_id=batch.id)
+
+    # then
+    assert decision == "confirm"
+    batch.refresh_from_db()
+    other_due.refresh_from_db()
+    assert batch.batch_status == Status.CONFIRMED
+    assert other_due.batch_status == Status.OPEN
+
+
+def test_orchestrating_a_decided_batch_again_does_nothing():
+    # given
+    batch = batch_filled_to(75, target=100)
+    batch_orchestrate(batch_id=batch.id)
+
+    # when
+    decision = batch_orchestrate(batch_id=batch.id)
+
+    # then
+    assert decision is None
+    assert batch.events.count() == 1
+    assert SupplierOrder.objects.filter(batch=batch).count() == 1
+
+
+def test_a_transition_from_the_wrong_state_moves_nothing_and_writes_nothing():
+    # given
+    batch = batch_filled_to(90, target=100, batch_status=Status.CANCELLED)
+
+    # when
+    moved = state.batches_confirm(batch_ids=[batch.id])
+
+    # then
+    assert moved == []
+    assert not BatchEvent.objects.exists()
+    assert not SupplierOrder.objects.exists()
+
+
+def test_a_duplicate_side_effect_rolls_the_whole_transition_back():
+    # given: a supplier order already exists for the batch (it should never), so the
+    # unique constraint must stop the confirmation rather than place a second one
+    batch = batch_filled_to(90, target=100)
+    SupplierOrder.objects.create(
+        order_number="SO-EXISTING",
+        supplier=batch.supplier,
+        batch=batch,
+        product_type="hoodie",
+        quantity=1,
+        supplier_price="1.00",
+    )
+
+    # when
+    with pytest.raises(IntegrityError):
+        state.batches_confirm(batch_ids=[batch.id])
+
+    # then
+    batch.refresh_from_db()
+    assert batch.batch_status == Status.OPEN
+    assert not BatchEvent.objects.exists()
+    assert set(Order.objects.values_list("workflow_status", flat=True)) == {Order.Status.POOLED}
+
+
+def test_thresholds_come_from_settings(settings):
+    # given
+    settings.BATCH_CONFIRM_FILL_PERCENT = 90
+    batch = batch_filled_to(80, target=100)
+
+    # when
+    orchestration_sweep()
+
+    # then
+    batch.refresh_from_db()
+    assert batch.batch_status == Status.OPEN
+    assert list(batch.events.values_list("kind", flat=True)) == [Kind.NEARING_TARGET]
