@@ -1,5 +1,8 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -172,7 +175,7 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
 
     def _decide(self, request, queryset, decide, done: str):
         decided, refused = [], []
-        for batch_id in queryset.values_list("id", flat=True):
+        for batch_id in self._chosen_batch_ids(request, queryset):
             try:
                 decide(batch_id)
             except state.BatchTransitionError as exc:
@@ -183,6 +186,25 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
             self.message_user(request, f"{done}: {', '.join(decided)}.", messages.SUCCESS)
         for message in refused:
             self.message_user(request, message, messages.ERROR)
+
+    @staticmethod
+    def _chosen_batch_ids(request, queryset) -> list:
+        """The batches still in review, plus those ticked on a page loaded before someone else decided.
+
+        The queue's queryset silently drops a batch that left review since the page was loaded;
+        handing its id to the state machine anyway turns that into a clear refusal message.
+        """
+        ids = list(queryset.values_list("id", flat=True))
+        if request.POST.get("select_across") != "1":
+            known = {str(batch_id) for batch_id in ids}
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                try:
+                    batch_id = uuid.UUID(value)
+                except ValueError:
+                    continue
+                if str(batch_id) not in known:
+                    ids.append(batch_id)
+        return ids
 
     @admin.action(description="Approve: confirm and place the supplier order")
     def approve(self, request, queryset):
