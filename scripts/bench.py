@@ -83,13 +83,14 @@ def order_payload(rng: random.Random, product_types: list[str]) -> dict:
         style = rng.choices(list(STYLE_WEIGHTS), weights=list(STYLE_WEIGHTS.values()))[0]
         if style not in styles:
             styles.append(style)
+    with_sizes = rng.random() < 0.5  # sizes are optional: for every style or for none
     details = []
     remaining = quantity
     for index, style in enumerate(styles):
         share = remaining if index == len(styles) - 1 else max(1, quantity // len(styles))
         remaining -= share
         item: dict = {"style": style, "color": rng.choice(COLORS)}
-        if rng.random() < 0.5:  # sizes are optional; half the buyers give a split
+        if with_sizes:
             item["sizes"] = split_sizes(share, rng)
         details.append(item)
     return {"product_type": rng.choice(product_types), "quantity": quantity, "style_details": details}
@@ -796,16 +797,14 @@ def settle(timeout: float) -> None:
 
 
 def api_user_token() -> str:
-    """The bench buyer's API token (created with the role on first use)."""
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    """The bench buyer's API token, from the command an operator would use."""
+    import io
 
-    from sleekbatch.roles import BUYER, assign_role
+    from django.core.management import call_command
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-api")
-    assign_role(user, BUYER)
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    out = io.StringIO()
+    call_command("create_api_user", "bench-api", role="buyer", stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip().split()[-1]
 
 
 def run_api_phase(args, figures: dict, var_dir: Path) -> bool:
