@@ -104,7 +104,7 @@ class ExtendWindowActionForm(ActionForm):
         max_value=state.MAX_EXTEND_HOURS,
         required=False,
         initial=24,
-        label="Hours (for “extend”):",
+        label="Hours to extend:",
         widget=forms.NumberInput(attrs={"style": "width: 5em"}),
     )
 
@@ -115,19 +115,10 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
 
     action_form = ExtendWindowActionForm
     actions = ["approve", "cancel_and_refund", "extend_window"]
-    list_display = [
-        "batch",
-        "product_type",
-        "supplier",
-        "fill",
-        "quantity",
-        "window_closes_at",
-        "age",
-        "waiting",
-        "orders_inside",
-    ]
+    list_display = ["batch", "product_type", "supplier", "fill", "window_closes_at", "age", "orders_inside"]
     list_filter = ["product_type", "supplier"]
     search_fields = ["id", "product_type", "supplier__name"]
+    ordering = ["review_started_at", "created_at"]
     inlines = [BatchContributionInline, BatchEventInline]
     list_per_page = 50
 
@@ -135,25 +126,24 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
         contributions = BatchContribution.objects.select_related("order__buyer").order_by("committed_at")
         return batches_in_review().prefetch_related(Prefetch("contributions", queryset=contributions))
 
+    def changelist_view(self, request, extra_context=None):
+        title = "Batches waiting for a decision"
+        return super().changelist_view(request, extra_context={"title": title, **(extra_context or {})})
+
     @admin.display(description="Batch", ordering="id")
     def batch(self, obj):
         return str(obj.id)[:8]
 
-    @admin.display(description="Fill", ordering="fill_basis_points")
+    @admin.display(description="Fill (current / target)", ordering="fill_basis_points")
     def fill(self, obj):
-        return _fill(obj)
-
-    @admin.display(description="Current / target")
-    def quantity(self, obj):
-        return f"{obj.current_quantity} / {obj.target_quantity}"
+        return f"{_fill(obj)} ({obj.current_quantity} / {obj.target_quantity})"
 
     @admin.display(description="Age", ordering="created_at")
     def age(self, obj):
-        return timesince(obj.created_at, timezone.now())
-
-    @admin.display(description="In review for", ordering="review_started_at")
-    def waiting(self, obj):
-        return timesince(obj.review_started_at, timezone.now()) if obj.review_started_at else "—"
+        age = timesince(obj.created_at, timezone.now(), depth=1)
+        if obj.review_started_at:
+            return f"{age}, in review {timesince(obj.review_started_at, timezone.now(), depth=1)}"
+        return age
 
     @admin.display(description="Orders")
     def orders_inside(self, obj):
@@ -206,7 +196,7 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
                     ids.append(batch_id)
         return ids
 
-    @admin.action(description="Approve: confirm and place the supplier order")
+    @admin.action(description="Approve (confirm, place supplier order)")
     def approve(self, request, queryset):
         self._decide(
             request,
@@ -215,7 +205,7 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
             "Approved, supplier order placed",
         )
 
-    @admin.action(description="Cancel and refund every order")
+    @admin.action(description="Cancel and refund")
     def cancel_and_refund(self, request, queryset):
         self._decide(
             request,
@@ -224,7 +214,7 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
             "Cancelled and refunded",
         )
 
-    @admin.action(description="Extend the window by the hours given (back to open)")
+    @admin.action(description="Extend window by hours")
     def extend_window(self, request, queryset):
         try:
             hours = self.action_form.base_fields["hours"].clean(request.POST.get("hours"))

@@ -40,7 +40,7 @@ def test_the_queue_lists_only_batches_in_review_with_their_orders(ops_browser):
     page = response.content.decode()
     assert str(waiting.id)[:8] in page
     assert "62.00%" in page
-    assert "62 / 100" in page
+    assert "(62 / 100)" in page
     assert waiting.supplier.name in page
     for contribution in waiting.contributions.select_related("order__buyer"):
         assert contribution.order.buyer.username in page
