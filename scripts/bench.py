@@ -155,6 +155,7 @@ TABLE_ROWS = (
     ("pool_direct_orders", "direct orders", "orders"),
     ("pool_rejected_orders", "rejected orders", "orders"),
     ("pool_batches", "batches", ""),
+    ("pool_worker_cpu_ms_per_order", "worker CPU per order", "ms"),
     ("worker_peak_rss_mib", "peak worker memory (one worker tree)", "MiB"),
     ("worker_peak_rss_total_mib", "peak worker memory (all workers)", "MiB"),
     ("invariants_ok", "pooling invariants", ""),
@@ -163,9 +164,13 @@ TABLE_ROWS = (
     ("api_p95_ms", "API latency p95", "ms"),
     ("api_p99_ms", "API latency p99", "ms"),
     ("api_errors", "API non-2xx / socket errors", ""),
-    ("sweep_due_seconds", "sweep, 10k of 100k batches due", "s"),
-    ("sweep_idle_ms", "sweep, none due", "ms"),
+    ("api_web_cpu_ms_per_request", "web CPU per request", "ms"),
+    ("sweep_open_batches", "sweep: open batches", ""),
+    ("sweep_due", "sweep: of them due", ""),
+    ("sweep_due_seconds", "sweep with those due", "s"),
+    ("sweep_idle_ms", "sweep with none due", "ms"),
     ("sweep_batches_decided", "batches decided by the sweep", ""),
+    ("sweep_consistent", "sweep side effects", ""),
 )
 
 
@@ -181,7 +186,7 @@ def render_table(figures: dict) -> str:
         elif isinstance(value, bool):
             shown = "PASS" if value else "FAIL"
         elif isinstance(value, float):
-            shown = f"{value:,.1f} {unit}".rstrip()
+            shown = f"{value:,.{1 if abs(value) >= 10 else 2}f} {unit}".rstrip()
         else:
             shown = f"{value:,} {unit}".rstrip()
         verdict = {True: "  goal met", False: "  GOAL MISSED", None: ""}[goals.get(key)]
@@ -221,6 +226,28 @@ def rss_kib(pid: int) -> int:
 
 def tree_rss_kib(pid: int) -> int:
     return sum(rss_kib(member) for member in process_tree(pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time one process has used (0 if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_seconds(member) for pid in pids for member in process_tree(pid))
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: how busy the machine was besides the bench."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class RssSampler(threading.Thread):
@@ -717,6 +744,8 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     workers.start()
     sampler = RssSampler(workers.pids)
     sampler.start()
+    figures["pool_load_average_before"] = load_average()
+    finished = None
     try:
         progress("pool", f"inserting {args.orders:,} submitted orders with COPY")
         started = time.monotonic()
@@ -726,16 +755,20 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
         figures["pool_insert_seconds"] = round(time.monotonic() - started, 2)
         progress("pool", f"inserted in {figures['pool_insert_seconds']} s; triggering pooling")
 
+        cpu_before = tree_cpu_seconds(workers.pids)
         triggered_at = timezone.now()
         started = time.monotonic()
         request_pooling()
         finished = wait_for_pooling(args.orders, started, args.pool_timeout)
-        elapsed = finished - started
-        progress("pool", "waiting for follow-up tasks (batch decisions) to finish")
-        settle(timeout=60)
+        worker_cpu = tree_cpu_seconds(workers.pids) - cpu_before
+        if args.settle_timeout > 0:
+            progress("pool", f"letting follow-up tasks (batch decisions) run, up to {args.settle_timeout:.0f} s")
+        figures["pool_followup_backlog"] = settle(timeout=args.settle_timeout)
     finally:
         sampler.stop()
         workers.stop()
+        purge_queues()  # follow-ups left queued would run in a later phase's workers
+    elapsed = (finished - started) if finished else None
 
     measured = pool_figures(submitted_at)
     last_pooled = measured.pop("_last_pooled_at")
@@ -745,6 +778,7 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     figures["pool_trigger_to_last_pooled_at_s"] = (
         round((last_pooled - triggered_at).total_seconds(), 3) if last_pooled else None
     )
+    figures["pool_worker_cpu_ms_per_order"] = round(worker_cpu * 1000 / args.orders, 3)
     figures["worker_processes"] = args.workers
     figures["worker_concurrency"] = args.concurrency
     figures["worker_peak_rss_mib"] = round(sampler.peak_per_worker_kib / 1024, 1)
@@ -782,18 +816,18 @@ def wait_for_pooling(total: int, started: float, timeout: float) -> float | None
         time.sleep(0.1)
 
 
-def settle(timeout: float) -> None:
-    """Wait until the queues are empty and no worker runs a task (bounded)."""
-    from sleekbatch.celery import app
+def settle(timeout: float) -> int:
+    """Wait until the queues are empty, at most ``timeout`` s; the messages still queued.
 
+    The invariants hold in every committed state, so they are checked whatever is
+    left; waiting only lets the follow-up work show in the memory peak.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if queue_backlog() == 0:
-            active = app.control.inspect(timeout=1.0).active() or {}
-            if not any(active.values()):
-                return
+    while (backlog := queue_backlog()) and time.monotonic() < deadline:
         time.sleep(0.25)
-    progress("pool", f"queues still busy after {timeout:.0f}s; checking invariants anyway")
+    if backlog:
+        progress("pool", f"{backlog:,} follow-up messages still queued; they are dropped (invariants hold regardless)")
+    return backlog
 
 
 def api_user_token() -> str:
@@ -842,7 +876,10 @@ def run_api_phase(args, figures: dict, var_dir: Path) -> bool:
         )
         if args.api_warmup > 0:
             drive(wrk, port, token, bodies, args, seconds=args.api_warmup)
+        figures["api_load_average_before"] = load_average()
+        cpu_before = tree_cpu_seconds([web.pid])
         result = drive(wrk, port, token, bodies, args, seconds=args.api_seconds)
+        web_cpu = tree_cpu_seconds([web.pid]) - cpu_before
     finally:
         os.killpg(web.pid, signal.SIGTERM)
         try:
@@ -867,6 +904,10 @@ def run_api_phase(args, figures: dict, var_dir: Path) -> bool:
         api_errors=errors,
         api_orders_stored=Order.objects.filter(buyer=api_user).count() - stored_before,
         api_workers_running=False,
+        # CPU the web processes spent per request: steadier than requests/s on a busy machine.
+        api_web_cpu_ms_per_request=round(web_cpu * 1000 / result["requests"], 3) if result["requests"] else None,
+        api_web_workers=int(env.get("WEB_WORKERS") or 0) or None,
+        api_web_worker_class=env.get("WEB_WORKER_CLASS") or None,
     )
     if result["first_bad"]:
         progress("api", f"FAIL first non-2xx answer: {result['first_bad']}")
@@ -905,18 +946,23 @@ def wait_for_http(port: int, path: str, proc: subprocess.Popen, *, timeout: floa
     raise SystemExit(f"bench: gunicorn did not answer {path} within {timeout:.0f}s; see {log_path}")
 
 
-def run_sweep_phase(args, figures: dict) -> None:
+def run_sweep_phase(args, figures: dict) -> bool:
+    """Figures from scripts/bench_sweep.py's run(); False if it reports the sweep inconsistent."""
     import importlib.util
 
     path = ROOT / "scripts" / "bench_sweep.py"
     if not path.exists():
         progress("sweep", "scripts/bench_sweep.py not found: skipped")
-        return
+        return True
     spec = importlib.util.spec_from_file_location("bench_sweep", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     progress("sweep", f"{args.sweep_open_batches:,} open batches, {args.sweep_due:,} due")
     figures.update(module.run(open_batches=args.sweep_open_batches, due=args.sweep_due))
+    if figures.get("sweep_consistent") is False:
+        progress("check", f"FAIL sweep side effects: {', '.join(figures.get('sweep_problems', []))}")
+        return False
+    return True
 
 
 def parse_args(argv=None):
@@ -925,6 +971,9 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=1, help="prefork children per worker (default 1)")
     parser.add_argument("--pool-timeout", type=float, default=240, help="give up pooling after this many seconds")
+    parser.add_argument(
+        "--settle-timeout", type=float, default=10, help="after pooling, let follow-up tasks run this long"
+    )
     parser.add_argument("--api-seconds", type=float, default=15, help="measured API load, seconds (default 15)")
     parser.add_argument("--api-warmup", type=float, default=2, help="unmeasured API load first, seconds")
     parser.add_argument("--api-connections", type=int, default=8, help="concurrent connections (default 8)")
@@ -997,7 +1046,8 @@ def main(argv=None) -> int:
     if not args.skip_api:
         ok &= run_api_phase(args, figures, var_dir)
     if not args.skip_sweep:
-        run_sweep_phase(args, figures)
+        reset_bench_data()  # the sweep must see only its own batches, not the pool phase's
+        ok &= run_sweep_phase(args, figures)
 
     figures["goals"] = goal_results(figures)
     write_json(output, figures)
