@@ -1,7 +1,10 @@
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from suppliers.pricing import validate_price_tiers
 
 
 class Supplier(models.Model):
@@ -47,6 +50,12 @@ class SupplierOffer(models.Model):
 
     def __str__(self):
         return f"{self.supplier} · {self.product_type} (MOQ {self.moq})"
+
+    def clean(self):
+        try:
+            validate_price_tiers(self.price_tiers)
+        except ValidationError as error:
+            raise ValidationError({"price_tiers": error.messages}) from error
 
 
 class SupplierOrder(models.Model):

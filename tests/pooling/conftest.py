@@ -1,0 +1,54 @@
+import pytest
+from django.core.cache import cache
+
+from batches.tasks import orchestrate_batch, orchestrate_sweep
+from orders.models import Order
+from orders.tasks import DRAIN_REQUESTED_KEY
+from tests.factories import OrderFactory, ProductionBatchFactory, SupplierOfferFactory
+
+# MOQ 100, tiers 12.00 / 10.00 from 100 / 9.00 from 200; buyer price at the target 11.50.
+HOODIE_TIERS = [
+    {"min_quantity": 1, "unit_price": "12.00"},
+    {"min_quantity": 100, "unit_price": "10.00"},
+    {"min_quantity": 200, "unit_price": "9.00"},
+]
+
+
+@pytest.fixture
+def hoodie_offer(transactional_db, settings):
+    settings.PRICING_MARGIN = "0.15"
+    settings.PRICING_STYLE_SURCHARGE = "0.50"
+    return SupplierOfferFactory(
+        product_type="hoodie", moq=100, max_styles=3, lead_time_days=14, price_tiers=HOODIE_TIERS
+    )
+
+
+@pytest.fixture
+def orchestration_requests(monkeypatch):
+    """What pooling asked orchestration to do after commit: ("batch", id) or ("sweep",)."""
+    requests = []
+    monkeypatch.setattr(orchestrate_batch, "delay", lambda batch_id: requests.append(("batch", batch_id)))
+    monkeypatch.setattr(orchestrate_sweep, "delay", lambda: requests.append(("sweep",)))
+    return requests
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_drain_request():
+    cache.delete(DRAIN_REQUESTED_KEY)
+    yield
+    cache.delete(DRAIN_REQUESTED_KEY)
+
+
+def submitted(quantity: int = 10, styles=("classic",), product_type: str = "hoodie", **fields) -> Order:
+    return OrderFactory(
+        quantity=quantity,
+        product_type=product_type,
+        style_details=[{"style": style} for style in styles],
+        **fields,
+    )
+
+
+def open_batch(offer, current: int, styles=("classic",), **fields):
+    return ProductionBatchFactory(
+        offer=offer, current_quantity=current, styles=sorted(styles), supplier_unit_price="10.00", **fields
+    )
