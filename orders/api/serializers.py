@@ -150,19 +150,45 @@ class OrderBulkSubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer
         return attrs
 
 
+# Shared, unbound fields that format values exactly as the declared fields would.
+_MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
+_TIMESTAMP = serializers.DateTimeField()
+
+
 class OrderSerializer(serializers.Serializer):
+    """An order as the API shows it. The declared fields document it (OpenAPI);
+    to_representation builds the same dict directly, because DRF instantiates
+    and binds a copy of every field for every serializer, which cost more than
+    the rest of an order submission's Python code."""
+
     id = serializers.UUIDField(read_only=True)
     product_type = serializers.CharField(read_only=True)
     quantity = serializers.IntegerField(read_only=True)
     style_details = serializers.JSONField(read_only=True)
-    workflow_status = serializers.CharField(read_only=True)
+    workflow_status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
     is_batch_order = serializers.BooleanField(read_only=True)
-    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
-    total_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True, allow_null=True)
+    total_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
     rejection_reason = serializers.CharField(read_only=True)
     batch = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, order: Order) -> dict:
+        return {
+            "id": str(order.id),
+            "product_type": order.product_type,
+            "quantity": order.quantity,
+            "style_details": order.style_details,
+            "workflow_status": order.workflow_status,
+            "is_batch_order": order.is_batch_order,
+            "unit_price": None if order.unit_price is None else _MONEY.to_representation(order.unit_price),
+            "total_price": None if order.total_price is None else _MONEY.to_representation(order.total_price),
+            "rejection_reason": order.rejection_reason,
+            "batch": self.get_batch(order),
+            "created_at": _TIMESTAMP.to_representation(order.created_at),
+            "updated_at": _TIMESTAMP.to_representation(order.updated_at),
+        }
 
     @extend_schema_field(OpenApiTypes.UUID)
     def get_batch(self, order: Order) -> str | None:
