@@ -61,6 +61,13 @@ class ProductionBatch(models.Model):
             models.Index(fields=["window_closes_at"], condition=Q(batch_status="open"), name="batch_open_window_idx"),
             # ... or whose fill calls for a decision or an event.
             models.Index(fields=["fill_basis_points"], condition=Q(batch_status="open"), name="batch_open_fill_idx"),
+            # ... or that still owe their nearing_target event: most open batches past 60% have
+            # had it, and without this index an idle sweep would read all of them to find none.
+            models.Index(
+                fields=["fill_basis_points"],
+                condition=Q(batch_status="open", nearing_target_at__isnull=True),
+                name="batch_open_not_nearing_idx",
+            ),
             models.Index(fields=["batch_status", "created_at"], name="batch_status_created_idx"),
         ]
 

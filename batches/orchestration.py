@@ -115,18 +115,15 @@ def orchestration_sweep(*, now: datetime | None = None, chunk_size: int = SWEEP_
     started = time.monotonic()
     now = now or timezone.now()
     total = OrchestrationResult()
-    while True:
-        with transaction.atomic(durable=True):
-            rows = list(
-                batches_due_for_orchestration(now=now)
-                .select_for_update(skip_locked=True)
-                .values_list(*_DECISION_COLUMNS)[:chunk_size]
-            )
-            result = _decide_and_apply(rows, now=now)
-        total.add(result)
-        # A short chunk was the last one; a chunk that decided nothing would be read again forever.
-        if len(rows) < chunk_size or result.decided == 0:
-            break
+    for selection in batches_due_for_orchestration(now=now):
+        while True:
+            with transaction.atomic(durable=True):
+                rows = list(selection.select_for_update(skip_locked=True).values_list(*_DECISION_COLUMNS)[:chunk_size])
+                result = _decide_and_apply(rows, now=now)
+            total.add(result)
+            # A short chunk was the selection's last; a chunk that decided nothing would be read forever.
+            if len(rows) < chunk_size or result.decided == 0:
+                break
     logger.info(
         "orchestration.sweep",
         extra={**total.counts(), "duration_ms": round((time.monotonic() - started) * 1000, 1)},

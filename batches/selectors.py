@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from batches.models import BatchContribution, ProductionBatch
 from sleekbatch.roles import BUYER, OPS, has_role
@@ -21,21 +21,27 @@ def basis_points(percent: int) -> int:
     return int(percent) * 100
 
 
-def batches_due_for_orchestration(*, now: datetime) -> QuerySet[ProductionBatch]:
-    """Open batches that call for a decision or an event, and only those.
+def batches_due_for_orchestration(*, now: datetime) -> list[QuerySet[ProductionBatch]]:
+    """Open batches that call for a decision or an event, as three index-driven selections.
 
-    Each branch of the OR is served by a partial index on open batches (``batch_open_window_idx``,
-    ``batch_open_fill_idx``), so the query costs what the due batches cost, not what the open
-    ones do: with none due it reads a few index pages.
+    Windows closed, fill at the confirm threshold, fill at the nearing threshold without its
+    event yet: each is one partial index on open batches (``batch_open_window_idx``,
+    ``batch_open_fill_idx``, ``batch_open_not_nearing_idx``), read in index order so that a
+    ``LIMIT`` chunk stops after the rows it takes. One query with the three conditions OR-ed
+    cannot be read in any index's order, and with a ``LIMIT`` the planner then prefers to scan
+    every open batch. A batch can be in more than one selection; the decision table, not the
+    selection, says what it becomes. With none due the three cost a few index pages each.
     """
     confirm_bp = basis_points(settings.BATCH_CONFIRM_FILL_PERCENT)
     nearing_bp = basis_points(settings.BATCH_NEARING_FILL_PERCENT)
-    return ProductionBatch.objects.filter(
-        Q(window_closes_at__lte=now)
-        | Q(fill_basis_points__gte=confirm_bp)
-        | Q(fill_basis_points__gte=nearing_bp, nearing_target_at__isnull=True),
-        batch_status=Status.OPEN,
-    ).order_by()
+    open_batches = ProductionBatch.objects.filter(batch_status=Status.OPEN)
+    return [
+        open_batches.filter(window_closes_at__lte=now).order_by("window_closes_at"),
+        open_batches.filter(fill_basis_points__gte=confirm_bp).order_by("-fill_basis_points"),
+        open_batches.filter(fill_basis_points__gte=nearing_bp, nearing_target_at__isnull=True).order_by(
+            "fill_basis_points"
+        ),
+    ]
 
 
 def batches_in_review() -> QuerySet[ProductionBatch]:

@@ -15,10 +15,12 @@ The set-based functions (``batches_*``) move many batches with a handful of stat
 their number; the single-batch decisions of the review queue (``batch_*``) call them with one id.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -27,11 +29,13 @@ from django.db.models.functions import Greatest
 from django.db.models.sql.subqueries import UpdateQuery
 from django.utils import timezone
 
-from batches.models import BatchEvent, ProductionBatch
+from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from orders.models import Order, Refund
 from sleekbatch.correlation import get_correlation_id
 from suppliers.models import SupplierOrder
 from suppliers.numbers import new_supplier_order_number
+
+logger = logging.getLogger(__name__)
 
 Status = ProductionBatch.Status
 
@@ -74,10 +78,6 @@ class _Moved:
     target_quantity: int
     supplier_unit_price: Decimal
     offer_id: int
-
-    @property
-    def fill(self) -> Decimal:
-        return fill_percent(self.current_quantity, self.target_quantity)
 
 
 _RETURNING = (
@@ -124,19 +124,96 @@ def _from_db(field, value):
     return value
 
 
-def _write_events(moved: Sequence[_Moved], *, kind, from_status, to_status, actor, correlation_id, details=None):
-    BatchEvent.objects.bulk_create(
-        BatchEvent(
-            batch_id=row.id,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            fill_percent=row.fill,
-            actor=actor,
-            correlation_id=correlation_id,
-            details=(details(row) if callable(details) else details) or {},
-        )
-        for row in moved
+class _Sql(NamedTuple):
+    """A SQL expression for ``_insert_select`` (anything else is bound as a parameter)."""
+
+    sql: str
+    params: tuple = ()
+
+
+def _quoted(model, attname: str | None = None) -> str:
+    if attname is None:
+        return connection.ops.quote_name(model._meta.db_table)
+    return connection.ops.quote_name(model._meta.get_field(attname).column)
+
+
+def _in_list(values: Sequence, field) -> _Sql:
+    return _Sql(", ".join(["%s"] * len(values)), tuple(field.get_db_prep_value(v, connection) for v in values))
+
+
+def _insert_select(model, values: dict, source: _Sql) -> int:
+    """``INSERT INTO <model> (…) SELECT … <source>``: many rows in one statement, none through Python.
+
+    ``values`` maps field attnames to an ``_Sql`` expression over the source rows or to a constant,
+    which the field prepares for the database as the ORM would. Fields not named get their
+    default, so a field added to the model later needs no change here.
+    """
+    columns, expressions, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.attname not in values and (field.primary_key or getattr(field, "generated", False)):
+            continue  # the database assigns it
+        value = values[field.attname] if field.attname in values else field.get_default()
+        columns.append(connection.ops.quote_name(field.column))
+        if isinstance(value, _Sql):
+            expressions.append(value.sql)
+            params.extend(value.params)
+        else:
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    sql = f"INSERT INTO {_quoted(model)} ({', '.join(columns)}) SELECT {', '.join(expressions)} {source.sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, *source.params))
+        return cursor.rowcount
+
+
+def _write_events(moved: Sequence[_Moved], *, kind, from_status, to_status, actor, now, details=None) -> int:
+    """One event per moved batch, its fill read from the batch row (quantities do not move here)."""
+    if not moved:
+        return 0
+    batch_ids = _in_list([row.id for row in moved], ProductionBatch._meta.pk)
+    return _insert_select(
+        BatchEvent,
+        {
+            "batch_id": _Sql(_quoted(ProductionBatch, "id")),
+            "kind": kind,
+            "from_status": from_status,
+            "to_status": to_status,
+            # fill_basis_points is the floor of the fill in hundredths of a percent: exact at 2 places.
+            "fill_percent": _Sql(f"{_quoted(ProductionBatch, 'fill_basis_points')} / 100.0"),
+            "actor_id": actor.pk if actor is not None else None,
+            "correlation_id": get_correlation_id(),
+            "details": details or {},
+            "created_at": now,
+        },
+        _Sql(
+            f"FROM {_quoted(ProductionBatch)} WHERE {_quoted(ProductionBatch, 'id')} IN ({batch_ids.sql})",
+            batch_ids.params,
+        ),
+    )
+
+
+def _refund_pooled_orders(moved: Sequence[_Moved], *, reason: str, now) -> int:
+    """One refund per pooled order of the moved batches, for the order's total price."""
+    if not moved:
+        return 0
+    order, contribution = Order, BatchContribution
+    batch_ids = _in_list([row.id for row in moved], BatchContribution._meta.get_field("batch"))
+    return _insert_select(
+        Refund,
+        {
+            "order_id": _Sql(f"o.{_quoted(order, 'id')}"),
+            "amount": _Sql(f"COALESCE(o.{_quoted(order, 'total_price')}, 0)"),
+            "reason": reason,
+            "correlation_id": get_correlation_id(),
+            "created_at": now,
+        },
+        _Sql(
+            f"FROM {_quoted(order)} o INNER JOIN {_quoted(contribution)} c"
+            f" ON c.{_quoted(contribution, 'order_id')} = o.{_quoted(order, 'id')}"
+            f" WHERE o.{_quoted(order, 'workflow_status')} = %s AND c.{_quoted(contribution, 'batch_id')} IN"
+            f" ({batch_ids.sql})",
+            (Order.Status.POOLED, *batch_ids.params),
+        ),
     )
 
 
@@ -156,10 +233,9 @@ def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, acto
         if not moved:
             return []
         lead_times = _offer_lead_times(moved)
-        numbers = {row.id: new_supplier_order_number() for row in moved}
         SupplierOrder.objects.bulk_create(
             SupplierOrder(
-                order_number=numbers[row.id],
+                order_number=new_supplier_order_number(),
                 supplier_id=row.supplier_id,
                 batch_id=row.id,
                 product_type=row.product_type,
@@ -176,8 +252,7 @@ def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, acto
             from_status=from_status,
             to_status=Status.CONFIRMED,
             actor=actor,
-            correlation_id=correlation_id,
-            details=lambda row: {"supplier_order": numbers[row.id], "quantity": row.current_quantity},
+            now=now,
         )
         _pooled_orders_of(moved).update(workflow_status=Order.Status.CONFIRMED, updated_at=now)
     return [row.id for row in moved]
@@ -198,7 +273,7 @@ def batches_send_to_review(*, batch_ids: Iterable, actor=None, now: datetime | N
             from_status=Status.OPEN,
             to_status=Status.ADMIN_REVIEW,
             actor=actor,
-            correlation_id=get_correlation_id(),
+            now=now,
         )
     return [row.id for row in moved]
 
@@ -208,7 +283,6 @@ def batches_cancel(
 ):
     """Cancel: one refund per pooled order for its total price, orders → ``refunded``."""
     now = now or timezone.now()
-    correlation_id = get_correlation_id()
     with transaction.atomic():
         moved = _compare_and_set(
             batch_ids=batch_ids,
@@ -217,27 +291,18 @@ def batches_cancel(
         )
         if not moved:
             return []
-        orders = _pooled_orders_of(moved)
-        refunds = [
-            Refund(
-                order_id=order_id, amount=total_price or Decimal("0.00"), reason=reason, correlation_id=correlation_id
-            )
-            for order_id, total_price in orders.values_list("id", "total_price")
-        ]
-        Refund.objects.bulk_create(refunds)
-        refund_counts: dict[UUID, int] = {}
-        for batch_id in orders.values_list("contribution__batch_id", flat=True):
-            refund_counts[batch_id] = refund_counts.get(batch_id, 0) + 1
+        refunds = _refund_pooled_orders(moved, reason=reason, now=now)
         _write_events(
             moved,
             kind=BatchEvent.Kind.CANCELLED,
             from_status=from_status,
             to_status=Status.CANCELLED,
             actor=actor,
-            correlation_id=correlation_id,
-            details=lambda row: {"reason": reason, "refunds": refund_counts.get(row.id, 0)},
+            now=now,
+            details={"reason": reason},
         )
-        orders.update(workflow_status=Order.Status.REFUNDED, updated_at=now)
+        logger.info("batches.cancelled", extra={"batches": len(moved), "refunds": refunds})
+        _pooled_orders_of(moved).update(workflow_status=Order.Status.REFUNDED, updated_at=now)
     return [row.id for row in moved]
 
 
@@ -257,7 +322,7 @@ def batches_mark_nearing_target(*, batch_ids: Iterable, now: datetime | None = N
             from_status=Status.OPEN,
             to_status=Status.OPEN,
             actor=None,
-            correlation_id=get_correlation_id(),
+            now=now,
         )
     return [row.id for row in moved]
 
@@ -285,7 +350,7 @@ def batches_extend_window(*, batch_ids: Iterable, hours: int, actor=None, now: d
             from_status=Status.ADMIN_REVIEW,
             to_status=Status.OPEN,
             actor=actor,
-            correlation_id=get_correlation_id(),
+            now=now,
             details={"hours": hours},
         )
     return [row.id for row in moved]

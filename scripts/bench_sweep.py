@@ -1,0 +1,291 @@
+"""Orchestration sweep benchmark (PostgreSQL): how long a sweep takes with many open batches.
+
+``run(open_batches=100_000, due=10_000)`` seeds that many open batches with set-based SQL
+(``generate_series``), ``due`` of them needing a decision (a third confirm-due, a third
+review-due, a third cancel-due, each with two pooled orders and their contributions), times one
+full sweep and then sweeps with none due, checks the sweep's side effects, removes everything it
+created and returns the figures. ``make bench`` (scripts/bench.py) calls it; standalone:
+
+    DATABASE_URL=postgres://… .venv/bin/python scripts/bench_sweep.py [--open-batches N] [--due N]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IDLE_RUNS = 5
+
+
+def run(*, open_batches: int = 100_000, due: int = 10_000) -> dict:
+    from django.db import connection
+
+    from batches.orchestration import orchestration_sweep
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench_sweep: needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    if not 0 <= due <= open_batches:
+        raise ValueError("due must be between 0 and open_batches")
+
+    tag = f"bench-sweep-{uuid.uuid4().hex[:8]}"
+    refs = _create_references(tag)
+    try:
+        seed_started = time.monotonic()
+        _seed(tag=tag, refs=refs, open_batches=open_batches, due=due)
+        seed_seconds = time.monotonic() - seed_started
+
+        started = time.monotonic()
+        result = orchestration_sweep()
+        sweep_due_seconds = time.monotonic() - started
+
+        idle = []
+        for _ in range(IDLE_RUNS):
+            started = time.monotonic()
+            idle_result = orchestration_sweep()
+            idle.append((time.monotonic() - started) * 1000)
+            if idle_result.decided:
+                raise SystemExit(f"bench_sweep: a sweep after the first still decided {idle_result.decided} batches")
+
+        checks = _check(tag=tag, due=due)
+    finally:
+        _clean_up(tag=tag, refs=refs)
+
+    return {
+        "sweep_due_seconds": round(sweep_due_seconds, 3),
+        "sweep_idle_ms": round(statistics.median(idle), 2),
+        "sweep_idle_ms_first": round(idle[0], 2),
+        "sweep_batches_decided": result.decided,
+        "sweep_open_batches": open_batches,
+        "sweep_due": due,
+        "sweep_seed_seconds": round(seed_seconds, 2),
+        **checks,
+    }
+
+
+def _create_references(tag: str) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from suppliers.models import Supplier, SupplierOffer
+
+    supplier = Supplier.objects.create(name=f"Bench sweep {tag}", code=tag)
+    offer = SupplierOffer.objects.create(
+        supplier=supplier,
+        product_type=tag,
+        moq=100,
+        price_tiers=[{"min_quantity": 1, "unit_price": "10.00"}],
+    )
+    buyer = get_user_model().objects.create(username=tag)
+    return {"supplier": supplier.id, "offer": offer.id, "buyer": buyer.id}
+
+
+def _insert_select(cursor, model, expressions: dict[str, str], from_sql: str, params: dict) -> None:
+    """``INSERT INTO <model> (every column) SELECT … FROM …``: columns not in ``expressions`` get
+    the field's default, so a field added to the model later does not break the benchmark."""
+    from django.db import connection
+
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if getattr(field, "generated", False):
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in expressions:
+            values.append(expressions[field.attname])
+        else:
+            key = f"default_{field.attname}"
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+            values.append(f"%({key})s")
+    table = connection.ops.quote_name(model._meta.db_table)
+    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {from_sql}", params)
+
+
+def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from batches.models import BatchContribution, ProductionBatch
+    from orders.models import Order
+
+    params = {"tag": tag, "now": timezone.now(), **refs, "quiet": open_batches - due, "due": due}
+    batch_columns = {
+        "product_type": "%(tag)s",
+        "supplier_id": "%(supplier)s",
+        "offer_id": "%(offer)s",
+        "batch_status": "'open'",
+        "target_quantity": "100",
+        "styles": "'[]'::jsonb",
+        "max_styles": "3",
+        "supplier_unit_price": "10.00",
+        "created_at": "%(now)s",
+        "updated_at": "%(now)s",
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Batches needing nothing: window open, below 60%, or 60–74% with the nearing event
+        # already written (one in ten), as a platform's open batches mostly are.
+        _insert_select(
+            cursor,
+            ProductionBatch,
+            {
+                **batch_columns,
+                "id": "gen_random_uuid()",
+                "current_quantity": "CASE WHEN mod(g, 10) = 0 THEN 60 + mod(g, 15) ELSE mod(g, 60) END",
+                "window_closes_at": "%(now)s + (1 + mod(g, 72)) * interval '1 hour'",
+                "nearing_target_at": "CASE WHEN mod(g, 10) = 0 THEN %(now)s END",
+            },
+            "FROM generate_series(1, %(quiet)s) AS g",
+            params,
+        )
+        # Due batches: confirm-due (75–100%, window open or closed), review-due (50–74%, closed),
+        # cancel-due (2–49%, closed).
+        cursor.execute(
+            """
+            CREATE TEMP TABLE bench_sweep_due ON COMMIT DROP AS
+            SELECT gen_random_uuid() AS id,
+                   CASE mod(g, 3) WHEN 0 THEN 75 + mod(g, 26)
+                                  WHEN 1 THEN 50 + mod(g, 25)
+                                  ELSE 2 + mod(g, 48) END AS current,
+                   CASE WHEN mod(g, 6) = 0 THEN %(now)s + interval '1 hour'
+                        ELSE %(now)s - interval '1 minute' END AS window_closes_at
+            FROM generate_series(1, %(due)s) AS g
+            """,
+            params,
+        )
+        _insert_select(
+            cursor,
+            ProductionBatch,
+            {
+                **batch_columns,
+                "id": "d.id",
+                "current_quantity": "d.current",
+                "window_closes_at": "d.window_closes_at",
+                "nearing_target_at": "NULL",
+            },
+            "FROM bench_sweep_due AS d",
+            params,
+        )
+        cursor.execute(
+            """
+            CREATE TEMP TABLE bench_sweep_orders ON COMMIT DROP AS
+            SELECT gen_random_uuid() AS id, d.id AS batch_id,
+                   CASE k WHEN 1 THEN d.current / 2 ELSE d.current - d.current / 2 END AS quantity
+            FROM bench_sweep_due AS d, generate_series(1, 2) AS k
+            """
+        )
+        _insert_select(
+            cursor,
+            Order,
+            {
+                "id": "o.id",
+                "buyer_id": "%(buyer)s",
+                "product_type": "%(tag)s",
+                "quantity": "o.quantity",
+                "style_details": "'[]'::jsonb",
+                "unit_price": "11.50",
+                "total_price": "11.50 * o.quantity",
+                "workflow_status": "'pooled'",
+                "idempotency_key": "NULL",
+                "created_at": "%(now)s",
+                "updated_at": "%(now)s",
+                "pooled_at": "%(now)s",
+            },
+            "FROM bench_sweep_orders AS o",
+            params,
+        )
+        _insert_select(
+            cursor,
+            BatchContribution,
+            {
+                "id": "nextval(pg_get_serial_sequence('batches_batchcontribution', 'id'))",
+                "batch_id": "o.batch_id",
+                "order_id": "o.id",
+                "quantity_contributed": "o.quantity",
+                "style_details": "'[]'::jsonb",
+                "unit_price": "11.50",
+                "committed_at": "%(now)s",
+            },
+            "FROM bench_sweep_orders AS o",
+            params,
+        )
+    with connection.cursor() as cursor:
+        # Fresh statistics, as autovacuum would have them on a live system; without them the
+        # planner guesses the new rows' distribution.
+        for table in ("batches_productionbatch", "batches_batchcontribution", "orders_order"):
+            cursor.execute(f"ANALYZE {table}")
+
+
+def _check(*, tag: str, due: int) -> dict:
+    """The sweep's side effects on the seeded batches, as figures (the bench's invariants read them)."""
+    from batches.models import ProductionBatch
+    from orders.models import Order, Refund
+    from suppliers.models import SupplierOrder
+
+    batches = ProductionBatch.objects.filter(product_type=tag)
+    confirmed = batches.filter(batch_status=ProductionBatch.Status.CONFIRMED).count()
+    cancelled = batches.filter(batch_status=ProductionBatch.Status.CANCELLED).count()
+    checks = {
+        "sweep_confirmed": confirmed,
+        "sweep_sent_to_review": batches.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count(),
+        "sweep_cancelled": cancelled,
+        "sweep_supplier_orders": SupplierOrder.objects.filter(batch__product_type=tag).count(),
+        "sweep_refunds": Refund.objects.filter(order__product_type=tag).count(),
+        "sweep_orders_still_pooled_in_decided": Order.objects.filter(
+            product_type=tag,
+            workflow_status=Order.Status.POOLED,
+            contribution__batch__batch_status__in=[ProductionBatch.Status.CONFIRMED, ProductionBatch.Status.CANCELLED],
+        ).count(),
+    }
+    problems = []
+    if checks["sweep_supplier_orders"] != confirmed:
+        problems.append("supplier orders ≠ confirmed batches")
+    if checks["sweep_refunds"] != 2 * cancelled:
+        problems.append("refunds ≠ orders of cancelled batches")
+    if confirmed + checks["sweep_sent_to_review"] + cancelled != due:
+        problems.append("decided batches ≠ due batches")
+    if checks["sweep_orders_still_pooled_in_decided"]:
+        problems.append("orders of decided batches still pooled")
+    checks["sweep_consistent"] = not problems
+    if problems:
+        checks["sweep_problems"] = problems
+    return checks
+
+
+def _clean_up(*, tag: str, refs: dict) -> None:
+    from django.db import connection, transaction
+
+    statements = [
+        "DELETE FROM batches_batchevent e USING batches_productionbatch b WHERE e.batch_id = b.id"
+        " AND b.product_type = %(tag)s",
+        "DELETE FROM suppliers_supplierorder WHERE supplier_id = %(supplier)s",
+        "DELETE FROM orders_refund r USING orders_order o WHERE r.order_id = o.id AND o.product_type = %(tag)s",
+        "DELETE FROM batches_batchcontribution c USING batches_productionbatch b WHERE c.batch_id = b.id"
+        " AND b.product_type = %(tag)s",
+        "DELETE FROM orders_order WHERE product_type = %(tag)s",
+        "DELETE FROM batches_productionbatch WHERE product_type = %(tag)s",
+        "DELETE FROM suppliers_supplieroffer WHERE id = %(offer)s",
+        "DELETE FROM suppliers_supplier WHERE id = %(supplier)s",
+        "DELETE FROM auth_user WHERE id = %(buyer)s",
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, {"tag": tag, **refs})
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--open-batches", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sleekbatch.settings")
+    import django
+
+    django.setup()
+    print(json.dumps(run(open_batches=args.open_batches, due=args.due), indent=2))
+
+
+if __name__ == "__main__":
+    main()
