@@ -79,12 +79,13 @@ class DrainResult:
     budget_spent: bool
 
 
-def orders_drain_submitted(*, time_budget_seconds: float, limit: int = CLAIM_CHUNK) -> DrainResult:
+def orders_drain_submitted(*, time_budget_seconds: float, limit: int | None = None) -> DrainResult:
     """Claim until no submitted order is left or the time budget is spent.
 
     A short claim (fewer than ``limit``) means nothing else was claimable then; an order
     committed later has requested a drain of its own (see orders/tasks.py).
     """
+    limit = limit or CLAIM_CHUNK
     deadline = time.monotonic() + time_budget_seconds
     offers = OfferBook()  # offers are looked up once per product type for the whole drain
     total = claims = 0
