@@ -7,8 +7,11 @@ is routed by its name prefix to one queue per kind of work (see settings).
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sleekbatch.settings")
+# filesystem:// (the embedded default) with atomic message writes; see sleekbatch/broker.py.
+TRANSPORT_ALIASES["filesystem"] = "sleekbatch.broker:Transport"
 
 app = Celery("sleekbatch")
 app.config_from_object("django.conf:settings", namespace="CELERY")

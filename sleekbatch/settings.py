@@ -145,13 +145,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # The filesystem transport polls its folder; the default 1 s would add
         # up to a second of latency to every hop of the embedded demo.
         "polling_interval": 0.1,
     }
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or f"file://{VAR_DIR / 'results'}"
-    for _folder in (_broker_dir / "out", _broker_dir / "processed", VAR_DIR / "results"):
+    for _folder in (_broker_dir / "out", _broker_dir / "processed", _broker_dir / "control", VAR_DIR / "results"):
         _folder.mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
