@@ -7,6 +7,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
@@ -115,8 +116,7 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
 
     action_form = ExtendWindowActionForm
     actions = ["approve", "cancel_and_refund", "extend_window"]
-    list_display = ["batch", "product_type", "supplier", "fill", "window_closes_at", "age", "orders_inside"]
-    list_filter = ["product_type", "supplier"]
+    list_display = ["batch", "product_type", "supplier", "fill", "window", "age", "orders_inside"]
     search_fields = ["id", "product_type", "supplier__name"]
     ordering = ["review_started_at", "created_at"]
     inlines = [BatchContributionInline, BatchEventInline]
@@ -137,6 +137,10 @@ class ReviewQueueAdmin(OpsCanViewMixin, admin.ModelAdmin):
     @admin.display(description="Fill (current / target)", ordering="fill_basis_points")
     def fill(self, obj):
         return f"{_fill(obj)} ({obj.current_quantity} / {obj.target_quantity})"
+
+    @admin.display(description="Window closed", ordering="window_closes_at")
+    def window(self, obj):
+        return date_format(timezone.localtime(obj.window_closes_at), "M j, H:i")
 
     @admin.display(description="Age", ordering="created_at")
     def age(self, obj):

@@ -87,7 +87,7 @@ class BatchInReview(ProductionBatch):
     class Meta:
         proxy = True
         verbose_name = "batch in review"
-        verbose_name_plural = "review queue"
+        verbose_name_plural = "batches in review"
 
 
 class BatchContribution(models.Model):

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'batch in review',
-                'verbose_name_plural': 'review queue',
+                'verbose_name_plural': 'batches in review',
                 'proxy': True,
                 'indexes': [],
                 'constraints': [],
