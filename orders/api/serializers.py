@@ -130,24 +130,35 @@ class OrderSubmitSerializer(OrderInputSerializer):
         return attrs
 
 
-class BoundedListField(serializers.ListField):
-    """Checks the length before validating any element, so an oversized request costs nothing."""
+class OrderListField(serializers.ListField):
+    """The orders of a bulk request: errors keyed by index, field errors and catalogue errors together."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=OrderInputSerializer(), allow_empty=False, **kwargs)
 
     def to_internal_value(self, data):
+        # The length first, so an oversized request costs nothing to refuse.
         if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
+    def run_child_validation(self, data):
+        orders, errors = {}, {}
+        for index, item in enumerate(data):
+            try:
+                orders[index] = self.child.run_validation(item)
+            except serializers.ValidationError as exc:
+                errors[index] = exc.detail
+        indexes = list(orders)
+        for position, detail in catalog_errors([orders[index] for index in indexes]).items():
+            errors[indexes[position]] = detail
+        if errors:
+            raise serializers.ValidationError(dict(sorted(errors.items())))
+        return list(orders.values())
+
 
 class OrderBulkSubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    # Errors come back keyed by the index of the order in the request.
-    orders = BoundedListField(child=OrderInputSerializer(), allow_empty=False, max_length=settings.ORDER_BULK_MAX)
-
-    def validate(self, attrs):
-        errors = catalog_errors(attrs["orders"])
-        if errors:
-            raise serializers.ValidationError({"orders": errors})
-        return attrs
+    orders = OrderListField(max_length=settings.ORDER_BULK_MAX)
 
 
 # Shared, unbound fields that format values exactly as the declared fields would.
