@@ -5,13 +5,25 @@ Phases, each with a progress line:
 
 1. setup   — refuse anything but PostgreSQL + Redis, create the database if
              missing, migrate, seed the demo suppliers, reset the bench data.
-2. pool    — COPY ``--orders`` submitted orders (their ``created_at`` is the
-             submit time), start real worker processes, trigger pooling and
-             wait until none is left ``submitted``; orders/s, p50/p95 submit →
-             pooled, peak worker memory; then check the pooling invariants.
+2. pool    — start real worker processes, COPY ``--orders`` submitted orders
+             in one transaction (their ``created_at`` is the submit time),
+             trigger pooling and wait until none is left ``submitted``;
+             orders/s, p50/p95 submit → pooled, peak worker memory; then check
+             the pooling invariants.
+             "2 worker processes" are two ``celery worker`` processes with one
+             prefork child each (``--workers 2 --concurrency 1``), as two hosts
+             would run them: each has its own broker connection and prefetch,
+             so pooling drains and the batch decisions they trigger run side
+             by side and compete for rows as in production. One worker with
+             ``--concurrency 2`` would save a parent process (~90 MiB) but
+             stands for one host; the flags allow either.
 3. api     — gunicorn with sleekbatch/gunicorn_conf.py, driven by wrk (or a
-             Python fallback) posting single orders; requests/s, p50/p95.
-4. sweep   — scripts/bench_sweep.py's ``run()``, when that file exists.
+             Python fallback) posting single orders over loopback, closed loop
+             with ``--api-connections``; requests/s, p50/p95. The Celery
+             workers are stopped first, so the 2 cores serve gunicorn, wrk,
+             PostgreSQL and Redis.
+4. sweep   — on emptied tables, scripts/bench_sweep.py's ``run()`` (when
+             that file exists): a sweep with many batches due, then none.
 
 Prints a table and writes the same figures to ``<VAR_DIR>/bench.json``, one
 key per figure. Exits 1 when an invariant breaks or the API answers non-2xx,
@@ -158,6 +170,7 @@ TABLE_ROWS = (
     ("pool_worker_cpu_ms_per_order", "worker CPU per order", "ms"),
     ("worker_peak_rss_mib", "peak worker memory (one worker tree)", "MiB"),
     ("worker_peak_rss_total_mib", "peak worker memory (all workers)", "MiB"),
+    ("worker_peak_pss_total_mib", "peak worker PSS (all, shared split)", "MiB"),
     ("invariants_ok", "pooling invariants", ""),
     ("api_requests_per_s", "API POST /api/orders/", "req/s"),
     ("api_p50_ms", "API latency p50", "ms"),
@@ -224,6 +237,17 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size in KiB: shared pages split among the processes sharing them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def tree_rss_kib(pid: int) -> int:
     return sum(rss_kib(member) for member in process_tree(pid))
 
@@ -254,7 +278,8 @@ class RssSampler(threading.Thread):
     """Samples the summed RSS of each worker's process tree every ``interval`` s.
 
     RSS counts copy-on-write pages shared by a prefork parent and its children
-    once per process, so the sum is an upper bound on real use.
+    once per process, so the sum is an upper bound on real use; the PSS of all
+    workers together (shared pages split) is sampled too, as what they really cost.
     """
 
     def __init__(self, pids: list[int], interval: float = 0.1):
@@ -263,6 +288,7 @@ class RssSampler(threading.Thread):
         self.interval = interval
         self.peak_per_worker_kib = 0
         self.peak_total_kib = 0
+        self.peak_total_pss_kib = 0
         self.samples = 0
         self._stop_event = threading.Event()
 
@@ -270,6 +296,8 @@ class RssSampler(threading.Thread):
         per_worker = [tree_rss_kib(pid) for pid in self.pids]
         self.peak_per_worker_kib = max(self.peak_per_worker_kib, *per_worker, 0)
         self.peak_total_kib = max(self.peak_total_kib, sum(per_worker))
+        pss = sum(pss_kib(member) for pid in self.pids for member in process_tree(pid))
+        self.peak_total_pss_kib = max(self.peak_total_pss_kib, pss)
         self.samples += 1
 
     def run(self) -> None:
@@ -602,42 +630,76 @@ def reset_bench_data() -> None:
     cache.clear()
 
 
+def copy_text(value) -> str:
+    """One column of a PostgreSQL text-format COPY row."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = value if isinstance(value, str) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+COPY_BLOCK_BYTES = 1 << 20
+# Stands in for the submit time while the rows are generated (it cannot occur in them).
+SUBMITTED_AT_MARK = "\x00submitted-at\x00"
+
+
+def order_copy_rows(count: int, *, seed: int, buyers: list, product_types: list[str], fields, fixed: dict) -> str:
+    """Text-format COPY data for ``count`` generated orders, with SUBMITTED_AT_MARK for the times.
+
+    ``fields`` are the model's concrete fields; a column the bench does not set gets
+    the field's default (JSON fields as JSON), so a new model field needs no change here.
+    """
+    rng = random.Random(seed)
+    defaults = {}
+    for f in fields:
+        value = f.get_default()
+        defaults[f.attname] = json.dumps(value) if f.get_internal_type() == "JSONField" else value
+    lines = []
+    for index in range(count):
+        payload = order_payload(rng, product_types)
+        row = dict(defaults, **fixed)
+        row.update(
+            id=uuid.UUID(int=rng.getrandbits(128), version=4),
+            buyer_id=buyers[index % len(buyers)],
+            product_type=payload["product_type"],
+            quantity=payload["quantity"],
+            style_details=json.dumps(payload["style_details"]),
+        )
+        lines.append("\t".join(copy_text(row[f.attname]) for f in fields) + "\n")
+    return "".join(lines)
+
+
 def insert_orders(count: int, *, seed: int, buyers: list, product_types: list[str], correlation_id: str) -> datetime:
-    """COPY ``count`` submitted orders in one transaction; returns their ``created_at``."""
-    from django.db import connection, models, transaction
+    """COPY ``count`` submitted orders in one transaction; returns their ``created_at``.
+
+    The rows are generated first, so the submit time is taken right before the
+    COPY: submit → pooled then includes only the COPY and its commit.
+    """
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from orders.models import Order
 
-    rng = random.Random(seed)
     fields = [f for f in Order._meta.concrete_fields if not f.generated]
-    submitted_at = timezone.now()
     fixed = {
-        "workflow_status": Order.Status.SUBMITTED,
+        "workflow_status": Order.Status.SUBMITTED.value,
         "is_batch_order": True,
         "correlation_id": correlation_id,
-        "created_at": submitted_at,
-        "updated_at": submitted_at,
+        "created_at": SUBMITTED_AT_MARK,
+        "updated_at": SUBMITTED_AT_MARK,
     }
-    # Columns the bench does not set get their model default, computed once.
-    defaults = {}
-    for f in fields:
-        value = f.get_default()
-        defaults[f.attname] = json.dumps(value) if isinstance(f, models.JSONField) else value
+    data = order_copy_rows(count, seed=seed, buyers=buyers, product_types=product_types, fields=fields, fixed=fixed)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    submitted_at = timezone.now()
+    data = data.replace(SUBMITTED_AT_MARK, submitted_at.isoformat()).encode()
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.copy(f"COPY {connection.ops.quote_name(Order._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for index in range(count):
-                payload = order_payload(rng, product_types)
-                row = dict(defaults, **fixed)
-                row.update(
-                    id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                    buyer_id=buyers[index % len(buyers)],
-                    product_type=payload["product_type"],
-                    quantity=payload["quantity"],
-                    style_details=json.dumps(payload["style_details"]),
-                )
-                copy.write_row([row[f.attname] for f in fields])
+            for offset in range(0, len(data), COPY_BLOCK_BYTES):
+                copy.write(data[offset : offset + COPY_BLOCK_BYTES])
     return submitted_at
 
 
@@ -747,13 +809,12 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     figures["pool_load_average_before"] = load_average()
     finished = None
     try:
-        progress("pool", f"inserting {args.orders:,} submitted orders with COPY")
-        started = time.monotonic()
+        progress("pool", f"generating {args.orders:,} orders, then one COPY of them as submitted")
         submitted_at = insert_orders(
             args.orders, seed=args.seed, buyers=buyers, product_types=product_types, correlation_id="bench"
         )
-        figures["pool_insert_seconds"] = round(time.monotonic() - started, 2)
-        progress("pool", f"inserted in {figures['pool_insert_seconds']} s; triggering pooling")
+        figures["pool_insert_seconds"] = round((timezone.now() - submitted_at).total_seconds(), 2)
+        progress("pool", f"COPY committed in {figures['pool_insert_seconds']} s; triggering pooling")
 
         cpu_before = tree_cpu_seconds(workers.pids)
         triggered_at = timezone.now()
@@ -783,6 +844,7 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     figures["worker_concurrency"] = args.concurrency
     figures["worker_peak_rss_mib"] = round(sampler.peak_per_worker_kib / 1024, 1)
     figures["worker_peak_rss_total_mib"] = round(sampler.peak_total_kib / 1024, 1)
+    figures["worker_peak_pss_total_mib"] = round(sampler.peak_total_pss_kib / 1024, 1)
     figures["worker_rss_samples"] = sampler.samples
 
     violations = check_invariants()

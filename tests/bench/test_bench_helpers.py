@@ -189,3 +189,34 @@ def test_it_renders_skipped_phases_and_missed_goals_in_the_table(bench):
     assert "4,200.0 orders/s  GOAL MISSED" in table
     assert "PASS" in table
     assert "skipped" in table
+
+
+def test_it_escapes_values_for_a_text_copy(bench):
+    assert bench.copy_text(None) == r"\N"
+    assert bench.copy_text(True) == "t"
+    assert bench.copy_text(12) == "12"
+    assert bench.copy_text('{"a": "x\\y"}') == '{"a": "x\\\\y"}'
+    assert bench.copy_text("tab\there\nnew") == "tab\\there\\nnew"
+
+
+def test_it_writes_one_copy_line_per_order_with_every_column(bench):
+    # given
+    from orders.models import Order
+
+    fields = [f for f in Order._meta.concrete_fields if not f.generated]
+    fixed = {"workflow_status": "submitted", "created_at": bench.SUBMITTED_AT_MARK}
+
+    # when
+    data = bench.order_copy_rows(50, seed=3, buyers=[7, 8], product_types=["tee"], fields=fields, fixed=fixed)
+
+    # then
+    lines = data.splitlines()
+    assert len(lines) == 50
+    columns = [f.attname for f in fields]
+    for line in lines:
+        row = dict(zip(columns, line.split("\t"), strict=True))
+        assert row["workflow_status"] == "submitted"
+        assert row["created_at"] == bench.SUBMITTED_AT_MARK
+        assert row["buyer_id"] in {"7", "8"}
+        assert json.loads(row["style_details"])[0]["style"] in bench.STYLE_WEIGHTS
+    assert len({line.split("\t")[columns.index("id")] for line in lines}) == 50
