@@ -1,7 +1,7 @@
 """Writes for order intake: submitting one order (idempotently) or a bulk of them.
 
-Input arrives validated (orders.api.serializers); here each submission is one
-short transaction, and pooling is requested once it has committed.
+Input arrives validated (orders.api.serializers). One order is one INSERT, a
+bulk is one transaction; either way pooling is requested once, after commit.
 """
 
 import hashlib
@@ -85,7 +85,7 @@ def order_submit(
     except IntegrityError:
         if idempotency_key is None:
             raise
-        # The twin request committed first (or long ago); our insert was rolled back.
+        # A twin request stored the key first (just now, or long ago); our INSERT left nothing behind.
         existing = order_get_by_idempotency_key(buyer=buyer, idempotency_key=idempotency_key)
         if existing is None:
             raise

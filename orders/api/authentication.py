@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import TokenScheme
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
@@ -57,3 +58,13 @@ class TokenWithRolesAuthentication(TokenAuthentication):
         token = Token.from_db(alias, ["key", "user_id"], [key, user.pk])
         token.user = user
         return user, token
+
+
+class TokenWithRolesScheme(TokenScheme):
+    """OpenAPI: the same ``Authorization: Token …`` header, under its own component name
+    (drf-spectacular refuses two classes under one name)."""
+
+    target_class = TokenWithRolesAuthentication
+    name = "tokenWithRolesAuth"
+    match_subclasses = False
+    priority = 0

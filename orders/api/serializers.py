@@ -35,10 +35,9 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# A field the API does not know is an error, not something to drop silently:
+# a typo such as "quantiy" must not turn into an order with a default.
 class RejectUnknownFieldsMixin:
-    """A field the API does not know is an error, not something to drop silently:
-    a typo such as ``"quantiy"`` must not turn into an order with a default."""
-
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, Mapping) else []
         errors = {}
@@ -57,6 +56,8 @@ class RejectUnknownFieldsMixin:
 
 
 class StyleItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """One style of an order; when any style gives sizes, every style does and they add up to the quantity."""
+
     style = StrictCharField(max_length=STYLE_MAX_LENGTH)
     color = StrictCharField(max_length=COLOR_MAX_LENGTH, required=False)
     sizes = serializers.DictField(child=StrictIntegerField(min_value=1), allow_empty=False, required=False)
@@ -122,6 +123,8 @@ def catalog_errors(orders: list[dict]) -> dict[int, dict[str, list[str]]]:
 
 
 class OrderSubmitSerializer(OrderInputSerializer):
+    """An order to submit: its product type must have an active offer that can make this many styles."""
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
         errors = catalog_errors([attrs])
@@ -158,6 +161,8 @@ class OrderListField(serializers.ListField):
 
 
 class OrderBulkSubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Up to ORDER_BULK_MAX orders; errors are keyed by the index of the order."""
+
     orders = OrderListField(max_length=settings.ORDER_BULK_MAX)
 
 
