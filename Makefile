@@ -29,9 +29,10 @@ seed: migrate
 	$(MANAGE) setup_periodic_tasks
 
 # The main job on the embedded default (SQLite + filesystem broker), in its own
-# state folder (var/demo/) so that it never touches the data of `make up`.
+# state folder (var/demo/, made anew each run) so that it never touches the data of `make up`.
 DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL SLEEKBATCH_VAR_DIR=$(CURDIR)/var/demo
 demo: $(STAMP) var
+	rm -rf var/demo
 	$(DEMO_ENV) $(MANAGE) migrate --noinput -v0
 	$(DEMO_ENV) $(MANAGE) seed_demo
 	$(DEMO_ENV) $(MANAGE) demo $(DEMO_ARGS)

@@ -47,4 +47,4 @@ def test_embedded_default_is_sqlite_in_wal_mode_with_a_filesystem_broker(tmp_pat
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"}}
     env.update(SLEEKBATCH_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="sleekbatch.settings")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == '["django.db.backends.sqlite3", "wal", "IMMEDIATE", "filesystem://"]'
+    assert out.stdout.strip() == '["django.db.backends.sqlite3", "wal", "IMMEDIATE", "filesystem://localhost/"]'

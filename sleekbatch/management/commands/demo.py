@@ -18,12 +18,13 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Min, Sum
 from rest_framework.authtoken.models import Token
 
 from batches.models import ProductionBatch
@@ -181,17 +182,26 @@ class Command(BaseCommand):
         out("Batches by decision:")
         for row in ProductionBatch.objects.values("batch_status").annotate(n=Count("id")).order_by("batch_status"):
             out(f"  {row['batch_status']:<13} {row['n']:>4}")
-        out("Batches (product, supplier, fill, decision):")
-        for batch in ProductionBatch.objects.select_related("supplier").order_by("product_type", "-current_quantity"):
-            bar = "#" * int(batch.fill_percent // 10)
+        out("Batches by product type and decision (fill range):")
+        rows = (
+            ProductionBatch.objects.values("product_type", "batch_status")
+            .annotate(n=Count("id"), low=Min("fill_basis_points"), high=Max("fill_basis_points"))
+            .order_by("product_type", "batch_status")
+        )
+        for row in rows:
             out(
-                f"  {batch.product_type:<7} {batch.supplier.name:<14} "
-                f"{batch.current_quantity:>4}/{batch.target_quantity:<4} {batch.fill_percent:>6}% {bar:<10} "
-                f"{batch.batch_status}"
+                f"  {row['product_type']:<7} {row['batch_status']:<13} {row['n']:>4} batches  "
+                f"{row['low'] / 100:6.2f}% – {row['high'] / 100:6.2f}%"
+            )
+        undecided = ProductionBatch.objects.exclude(batch_status=ProductionBatch.Status.CONFIRMED)
+        for batch in undecided.select_related("supplier").annotate(orders=Count("contributions")):
+            out(
+                f"  → {batch.batch_status:<13} {batch.product_type:<7} {batch.supplier.name:<14} "
+                f"{batch.current_quantity}/{batch.target_quantity} ({batch.fill_percent}%), {batch.orders} orders"
             )
         out(
             f"Supplier orders placed: {SupplierOrder.objects.count()}; refunds issued: {Refund.objects.count()}"
-            f" ({Refund.objects.aggregate(total=Sum('amount'))['total'] or 0} total)"
+            f" ({Decimal(Refund.objects.aggregate(total=Sum('amount'))['total'] or 0):.2f} refunded)"
         )
         review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count()
         if review:
