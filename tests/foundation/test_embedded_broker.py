@@ -8,7 +8,12 @@ from sleekbatch.celery import app
 
 def test_the_filesystem_broker_never_shows_a_consumer_a_half_written_message(tmp_path, monkeypatch):
     # given a channel whose folder we can watch while a message is being written
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "processed_folder": str(tmp_path)}
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "processed_folder": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),
+    }
     seen_while_writing = []
     real_replace = os.replace
 
