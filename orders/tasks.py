@@ -52,7 +52,9 @@ def request_pooling() -> None:
 @shared_task(name="orders.drain_submitted", **RETRY_POLICY)
 def drain_submitted() -> int:
     cache.delete(DRAIN_REQUESTED_KEY)  # first, before any claim (see the module docstring)
-    result = orders_drain_submitted(time_budget_seconds=DRAIN_TIME_BUDGET_SECONDS)
+    # on_backlog: more than a claim's worth is waiting, so ask for a second drain; an idle
+    # worker then pools the product types this one does not hold.
+    result = orders_drain_submitted(time_budget_seconds=DRAIN_TIME_BUDGET_SECONDS, on_backlog=request_pooling)
     if result.budget_spent:
         request_pooling()  # a large backlog: this slice is done, the next one is queued
     return result.orders

@@ -9,11 +9,12 @@ batch rows are still locked FOR UPDATE, so that an orchestration transition
 (``UPDATE … WHERE batch_status = 'open'``) cannot slip between reading a batch as open
 and adding to it.
 
-Lock order, the same in every claim: the claimed order rows (SKIP LOCKED: never waits),
-then the product-type locks sorted by key, then the batch rows. Orchestration locks
-batch rows and then the orders of those batches, which are never ``submitted``; so no
-cycle. On SQLite ``select_for_update`` is a no-op and the IMMEDIATE transaction holds
-the database's write lock from BEGIN, which serialises claims.
+Lock order, the same in every claim: the product-type locks (see ``_lock_product_types``:
+a claim never waits for one while holding another), then the claimed order rows (SKIP
+LOCKED: never waits), then the batch rows. Orchestration locks batch rows and then the
+orders of those batches, which are never ``submitted``; so no cycle. On SQLite
+``select_for_update`` is a no-op and the IMMEDIATE transaction holds the database's
+write lock from BEGIN, which serialises claims.
 """
 
 import hashlib
@@ -21,8 +22,10 @@ import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -30,7 +33,7 @@ from django.utils import timezone
 
 from batches.models import ProductionBatch
 from batches.pooling.routing import BatchSlot, ClaimedOrder, ClaimPlan, SlotIndex, route_orders, style_names
-from batches.pooling.writes import plan_write
+from batches.pooling.writes import plan_write, request_orchestration
 from orders.models import Order
 from suppliers.matching import OfferBook
 
@@ -46,15 +49,23 @@ CLAIM_CHUNK = int(os.environ.get("SLEEKBATCH_POOLING_CLAIM_CHUNK", 1000))
 PRODUCT_LOCK_NAMESPACE = 0x5B0011
 
 
-def orders_pool_submitted(*, limit: int = CLAIM_CHUNK, offers: OfferBook | None = None) -> int:
+def orders_pool_submitted(
+    *, limit: int | None = None, offers: OfferBook | None = None, crossed: list | None = None
+) -> int:
     """Pool one claim of the oldest submitted orders; returns how many it claimed (0: none left).
 
     Running it again, or concurrently, changes nothing already done: the claim sees only
     ``submitted`` rows, skips rows another claim holds, and contributions and direct
     supplier orders are one per order in the database.
+
+    Batches the claim brings to the confirm threshold are handed to orchestration after
+    commit, or, when the caller passes ``crossed``, added to it for the caller to hand
+    over later (a drain does so once, at its end).
     """
+    limit = limit or CLAIM_CHUNK
     with transaction.atomic(durable=True):
-        claimed = _claim_submitted(limit)
+        product_types = _lock_product_types(limit)
+        claimed = _claim_submitted(limit, product_types) if product_types != [] else []
         if not claimed:
             return 0
         by_product_type: dict[str, list[ClaimedOrder]] = defaultdict(list)
@@ -62,13 +73,16 @@ def orders_pool_submitted(*, limit: int = CLAIM_CHUNK, offers: OfferBook | None 
             by_product_type[order.product_type].append(order)
         offers = offers or OfferBook()
         offers.load(by_product_type)
-        _lock_product_types(by_product_type)
         now = timezone.now()
         joinable = _lock_joinable_batches(by_product_type, now=now)
         plan = ClaimPlan()
         for product_type in sorted(by_product_type):
             route_orders(by_product_type[product_type], SlotIndex(joinable[product_type]), offers, plan)
-        plan_write(plan, now=now)
+        reached_confirm = plan_write(plan, now=now)
+        if crossed is None:
+            transaction.on_commit(partial(request_orchestration, reached_confirm))
+        else:
+            crossed.extend(reached_confirm)
     return len(claimed)
 
 
@@ -79,25 +93,42 @@ class DrainResult:
     budget_spent: bool
 
 
-def orders_drain_submitted(*, time_budget_seconds: float, limit: int | None = None) -> DrainResult:
-    """Claim until no submitted order is left or the time budget is spent.
+def orders_drain_submitted(
+    *, time_budget_seconds: float, limit: int | None = None, on_backlog: Callable[[], None] | None = None
+) -> DrainResult:
+    """Claim until a claim finds nothing or the time budget is spent.
 
-    A short claim (fewer than ``limit``) means nothing else was claimable then; an order
-    committed later has requested a drain of its own (see orders/tasks.py).
+    A claim finds nothing only when every submitted order it could see was pooled or
+    held by another claim, whose drain goes on; so the last drain standing stops on an
+    empty backlog. An order committed later has requested a drain of its own (see
+    orders/tasks.py). After the first full claim ``on_backlog`` is called once, so that
+    a second worker can join in on the product types this drain does not hold.
+
+    The batches the drain brought to the confirm threshold are handed to orchestration
+    once, when it ends (within the time budget), not after every claim: deciding a batch
+    confirms its orders, writes as much as pooling them did and locks the batch rows the
+    next claim wants, so interleaving both halved pooling throughput on the reference
+    machine. Meanwhile those batches keep filling towards their target. If the drain
+    dies first, the beat sweep finds them by their fill.
     """
     limit = limit or CLAIM_CHUNK
     deadline = time.monotonic() + time_budget_seconds
     offers = OfferBook()  # offers are looked up once per product type for the whole drain
+    crossed: list = []
     total = claims = 0
     while True:
-        claimed = orders_pool_submitted(limit=limit, offers=offers)
+        claimed = orders_pool_submitted(limit=limit, offers=offers, crossed=crossed)
         total += claimed
         claims += 1
-        if claimed < limit:
-            return DrainResult(orders=total, claims=claims, budget_spent=False)
-        if time.monotonic() >= deadline:
-            logger.info("pooling_drain_budget_spent", extra={"orders": total, "claims": claims})
-            return DrainResult(orders=total, claims=claims, budget_spent=True)
+        if claimed == limit and claims == 1 and on_backlog is not None:
+            on_backlog()
+        budget_spent = claimed > 0 and time.monotonic() >= deadline
+        if claimed == 0 or budget_spent:
+            break
+    request_orchestration(crossed)
+    if budget_spent:
+        logger.info("pooling_drain_budget_spent", extra={"orders": total, "claims": claims})
+    return DrainResult(orders=total, claims=claims, budget_spent=budget_spent)
 
 
 def submitted_orders_waiting(*, older_than: timedelta) -> bool:
@@ -107,10 +138,12 @@ def submitted_orders_waiting(*, older_than: timedelta) -> bool:
     ).exists()
 
 
-def _claim_submitted(limit: int) -> list[ClaimedOrder]:
+def _claim_submitted(limit: int, product_types: list[str] | None) -> list[ClaimedOrder]:
+    submitted = Order.objects.filter(workflow_status=Order.Status.SUBMITTED)
+    if product_types is not None:
+        submitted = submitted.filter(product_type__in=product_types)
     rows = (
-        Order.objects.select_for_update(skip_locked=True)
-        .filter(workflow_status=Order.Status.SUBMITTED)
+        submitted.select_for_update(skip_locked=True)
         .order_by("created_at")
         .values_list("id", "product_type", "quantity", "style_details", "correlation_id")[:limit]
     )
@@ -133,17 +166,39 @@ def product_lock_key(product_type: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _lock_product_types(product_types) -> None:
-    """Take the pooling lock of every product type in the claim: here only, sorted by key.
+def _lock_product_types(limit: int) -> list[str] | None:
+    """Take pooling locks for the product types of the oldest submitted orders; the ones taken.
 
-    Sorted by key rather than by name: two product types may share a key, and only one
-    global order of the keys themselves rules out a deadlock between two claims.
+    The only place pooling takes these locks. A claim tries (without waiting) each
+    product type among the oldest ``limit`` submitted orders, in key order, and keeps
+    those it gets, so two drains split the product types between them instead of
+    queueing on each other. Only when it gets none does it wait, for the oldest order's
+    product type, holding no other pooling lock: a claim never waits while holding one,
+    so no two claims can deadlock (two product types may even share a key).
+
+    On SQLite: None (every product type), as the IMMEDIATE transaction holds the
+    database's write lock from BEGIN and already serialises claims.
     """
     if connection.vendor != "postgresql":
-        return
+        return None
+    oldest = list(
+        Order.objects.filter(workflow_status=Order.Status.SUBMITTED)
+        .order_by("created_at")
+        .values_list("product_type", flat=True)[:limit]
+    )
+    if not oldest:
+        return []
+    keys = {product_type: product_lock_key(product_type) for product_type in oldest}
+    locked = []
     with connection.cursor() as cursor:
-        for key in sorted({product_lock_key(product_type) for product_type in product_types}):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRODUCT_LOCK_NAMESPACE, key])
+        for product_type in sorted(keys, key=lambda name: (keys[name], name)):
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [PRODUCT_LOCK_NAMESPACE, keys[product_type]])
+            if cursor.fetchone()[0]:
+                locked.append(product_type)
+        if not locked:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRODUCT_LOCK_NAMESPACE, keys[oldest[0]]])
+            locked.append(oldest[0])
+    return locked
 
 
 def _lock_joinable_batches(by_product_type: dict, *, now: datetime) -> dict[str, list[BatchSlot]]:

@@ -13,10 +13,9 @@ import json
 import logging
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
@@ -29,7 +28,8 @@ from suppliers.services import DirectOrderLine, supplier_orders_create_direct
 logger = logging.getLogger(__name__)
 
 
-def plan_write(plan: ClaimPlan, *, now: datetime) -> None:
+def plan_write(plan: ClaimPlan, *, now: datetime) -> list:
+    """Store the plan; returns the ids of the batches it brought to the confirm threshold."""
     grown = plan.grown_slots
     created = [slot for slot in grown if slot.is_new]
     joined = [slot for slot in grown if not slot.is_new]
@@ -45,8 +45,7 @@ def plan_write(plan: ClaimPlan, *, now: datetime) -> None:
     if moved != len(plan.decisions):
         # Claimed rows are locked by this transaction, so this is a bug: roll it all back.
         raise RuntimeError(f"pooling moved {moved} of {len(plan.decisions)} claimed orders")
-    _request_orchestration(grown)
-
+    crossed = [slot.id for slot in grown if slot.crossed(settings.BATCH_CONFIRM_FILL_PERCENT)]
     pooled = sum(1 for decision in plan.decisions if decision.slot is not None)
     logger.info(
         "pooling_claim_done",
@@ -57,24 +56,27 @@ def plan_write(plan: ClaimPlan, *, now: datetime) -> None:
             "rejected": len(plan.decisions) - pooled - len(direct),
             "batches_opened": len(created),
             "batches_joined": len(joined),
+            "batches_at_confirm": len(crossed),
         },
     )
+    return crossed
 
 
-def _request_orchestration(grown: list[BatchSlot]) -> None:
-    """After commit, have the batches this claim brought to the confirm threshold decided.
+def request_orchestration(batch_ids: list) -> None:
+    """Have the batches pooling brought to the confirm threshold decided (called after commit).
 
-    One batch gets its own task. Several (a burst fills dozens of batches per claim) get
-    one sweep instead of a message each: a message costs a worker ~1.4 ms of CPU, more
-    than pooling ten orders, and the sweep decides due batches 500 per transaction.
-    ``robust``: pooling is committed by then; if the broker is down, the beat sweep
-    still finds these batches by their fill.
+    One batch gets its own task. Several get one sweep instead of a message each: a
+    message costs a worker ~1.4 ms of CPU, more than pooling ten orders, and the sweep
+    decides due batches 500 per transaction. Failing to send is logged, not raised:
+    the pooling is committed, and the beat sweep finds these batches by their fill.
     """
-    crossed = [slot for slot in grown if slot.crossed(settings.BATCH_CONFIRM_FILL_PERCENT)]
-    if len(crossed) == 1:
-        transaction.on_commit(partial(orchestrate_batch.delay, str(crossed[0].id)), robust=True)
-    elif crossed:
-        transaction.on_commit(orchestrate_sweep.delay, robust=True)
+    try:
+        if len(batch_ids) == 1:
+            orchestrate_batch.delay(str(batch_ids[0]))
+        elif batch_ids:
+            orchestrate_sweep.delay()
+    except Exception:
+        logger.warning("pooling_orchestration_request_failed", exc_info=True, extra={"batches": len(batch_ids)})
 
 
 def _direct_line(decision: Decision) -> DirectOrderLine:

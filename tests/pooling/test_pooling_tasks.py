@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from batches.models import BatchContribution
 from batches.pooling import claim, orders_drain_submitted
 from orders import tasks
 from orders.models import Order
@@ -49,15 +50,15 @@ def test_a_submission_after_a_drain_started_sends_another(hoodie_offer, orchestr
 
 @pytest.mark.django_db(transaction=True)
 def test_the_drain_forgets_the_request_before_it_claims(hoodie_offer, orchestration_requests, monkeypatch):
-    # given: record whether the key was still set when the first claim ran
+    # given: record whether the key was still set when the first claim began to read
     seen = []
-    real_claim = claim._claim_submitted
+    first_step_of_a_claim = claim._lock_product_types
 
-    def spy(limit):
+    def spy(*args):
         seen.append(cache.get(DRAIN_REQUESTED_KEY))
-        return real_claim(limit)
+        return first_step_of_a_claim(*args)
 
-    monkeypatch.setattr(claim, "_claim_submitted", spy)
+    monkeypatch.setattr(claim, "_lock_product_types", spy)
     cache.add(DRAIN_REQUESTED_KEY, 1)
     submitted()
 
@@ -96,10 +97,24 @@ def test_a_drain_pools_every_submitted_order(hoodie_offer, orchestration_request
     # when
     pooled = drain_submitted()
 
-    # then
+    # then: and, finding more than a claim's worth, it asked once for a second drain to help
     assert pooled == 10
     assert not Order.objects.filter(workflow_status=Order.Status.SUBMITTED).exists()
     assert all(order.contribution for order in orders)
+    assert drains_sent == ["drain"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_of_a_small_burst_asks_for_no_help(hoodie_offer, orchestration_requests, drains_sent):
+    # given
+    for _ in range(3):
+        submitted()
+
+    # when
+    pooled = drain_submitted()
+
+    # then
+    assert pooled == 3
     assert drains_sent == []
 
 
@@ -123,7 +138,7 @@ def test_a_drain_that_spends_its_time_budget_queues_the_next_slice(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_drain_service_stops_at_a_short_claim(hoodie_offer, orchestration_requests):
+def test_the_drain_service_stops_when_a_claim_finds_nothing(hoodie_offer, orchestration_requests):
     # given
     for _ in range(5):
         submitted()
@@ -131,8 +146,8 @@ def test_the_drain_service_stops_at_a_short_claim(hoodie_offer, orchestration_re
     # when
     result = orders_drain_submitted(time_budget_seconds=60, limit=2)
 
-    # then: 2 + 2 + 1, and the short third claim ended it
-    assert (result.orders, result.claims, result.budget_spent) == (5, 3, False)
+    # then: 2 + 2 + 1, and an empty fourth claim ended it
+    assert (result.orders, result.claims, result.budget_spent) == (5, 4, False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,3 +176,34 @@ def test_recovery_leaves_fresh_submissions_to_their_own_trigger(hoodie_offer, dr
     # then
     assert recovered is False
     assert drains_sent == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_hands_the_batches_it_filled_to_orchestration_once_at_its_end(
+    hoodie_offer, orchestration_requests, monkeypatch
+):
+    # given: three batches' worth of orders, pooled over several claims
+    monkeypatch.setattr(claim, "CLAIM_CHUNK", 4)
+    for _ in range(30):
+        submitted(quantity=10)
+
+    # when
+    drain_submitted()
+
+    # then: one sweep for all three, not a message per batch or per claim
+    assert orchestration_requests == [("sweep",)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_that_fills_one_batch_asks_for_that_batch(hoodie_offer, orchestration_requests, monkeypatch):
+    # given
+    monkeypatch.setattr(claim, "CLAIM_CHUNK", 4)
+    for _ in range(8):
+        submitted(quantity=10)
+
+    # when
+    drain_submitted()
+
+    # then
+    (batch_id,) = BatchContribution.objects.values_list("batch_id", flat=True).distinct()
+    assert orchestration_requests == [("batch", str(batch_id))]
