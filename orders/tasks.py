@@ -12,8 +12,10 @@ rows afresh. An order's ``request_pooling()`` runs after its commit, so either
   deleted the key), so that drain's claims all run after this order committed and see it.
 Deleting the key at the end instead would leave a gap: an order committed after the
 last claim but before the delete would find the key, send nothing, and wait for the
-recovery sweep. A second drain that runs alongside the first is harmless: claims use
-SKIP LOCKED and take disjoint chunks.
+recovery sweep. A second drain that runs alongside the first is harmless, and wanted
+on a backlog (the first asks for it): claims split the product types between them with
+try-locks, take disjoint rows with SKIP LOCKED, and a drain stops only on a claim that
+finds nothing.
 """
 
 from datetime import timedelta

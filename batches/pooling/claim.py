@@ -52,7 +52,7 @@ PRODUCT_LOCK_NAMESPACE = 0x5B0011
 def orders_pool_submitted(
     *, limit: int | None = None, offers: OfferBook | None = None, crossed: list | None = None
 ) -> int:
-    """Pool one claim of the oldest submitted orders; returns how many it claimed (0: none left).
+    """Pool one claim of the oldest submitted orders; returns how many it claimed (0: none claimable).
 
     Running it again, or concurrently, changes nothing already done: the claim sees only
     ``submitted`` rows, skips rows another claim holds, and contributions and direct
@@ -121,7 +121,7 @@ def orders_drain_submitted(
         total += claimed
         claims += 1
         if claimed == limit and claims == 1 and on_backlog is not None:
-            on_backlog()
+            _call_for_help(on_backlog)
         budget_spent = claimed > 0 and time.monotonic() >= deadline
         if claimed == 0 or budget_spent:
             break
@@ -129,6 +129,14 @@ def orders_drain_submitted(
     if budget_spent:
         logger.info("pooling_drain_budget_spent", extra={"orders": total, "claims": claims})
     return DrainResult(orders=total, claims=claims, budget_spent=budget_spent)
+
+
+def _call_for_help(on_backlog: Callable[[], None]) -> None:
+    # Only a speed-up: if the broker cannot take the request now, this drain goes on alone.
+    try:
+        on_backlog()
+    except Exception:
+        logger.warning("pooling_backlog_request_failed", exc_info=True)
 
 
 def submitted_orders_waiting(*, older_than: timedelta) -> bool:
@@ -188,7 +196,7 @@ def _lock_product_types(limit: int) -> list[str] | None:
     )
     if not oldest:
         return []
-    keys = {product_type: product_lock_key(product_type) for product_type in oldest}
+    keys = {product_type: product_lock_key(product_type) for product_type in set(oldest)}
     locked = []
     with connection.cursor() as cursor:
         for product_type in sorted(keys, key=lambda name: (keys[name], name)):
