@@ -196,7 +196,7 @@ def render_table(figures: dict) -> str:
             continue
         value = figures[key]
         if value is None:
-            shown = "skipped"
+            shown = "TIMED OUT" if figures.get("pool_timed_out") and key.startswith("pool_") else "skipped"
         elif isinstance(value, bool):
             shown = "PASS" if value else "FAIL"
         elif isinstance(value, float):
@@ -835,6 +835,7 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     measured = pool_figures(submitted_at)
     last_pooled = measured.pop("_last_pooled_at")
     figures.update(measured)
+    figures["pool_timed_out"] = not finished
     figures["pool_seconds"] = round(elapsed, 3) if finished else None
     figures["pool_orders_per_s"] = per_second(args.orders, elapsed) if finished else None
     figures["pool_trigger_to_last_pooled_at_s"] = (

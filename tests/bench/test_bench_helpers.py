@@ -12,6 +12,7 @@ from django.db import connection
 
 from orders.api.serializers import OrderInputSerializer
 from tests.conftest import requires_postgres
+from tests.factories import BatchContributionFactory, OrderFactory, ProductionBatchFactory
 
 BENCH_PATH = Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
 
@@ -220,3 +221,45 @@ def test_it_writes_one_copy_line_per_order_with_every_column(bench):
         assert row["buyer_id"] in {"7", "8"}
         assert json.loads(row["style_details"])[0]["style"] in bench.STYLE_WEIGHTS
     assert len({line.split("\t")[columns.index("id")] for line in lines}) == 50
+
+
+def test_it_shows_a_pooling_timeout_as_such_not_as_skipped(bench):
+    table = bench.render_table({"orders": 10, "pool_orders_per_s": None, "pool_timed_out": True, "api_p95_ms": None})
+    assert "TIMED OUT" in table
+    assert "skipped" in table  # the API row
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_it_finds_no_violation_in_consistent_pooling(bench):
+    # given a batch holding two whole orders
+    batch = ProductionBatchFactory(current_quantity=30, styles=["classic"])
+    for quantity in (10, 20):
+        BatchContributionFactory(
+            batch=batch, order__quantity=quantity, order__workflow_status="pooled", quantity_contributed=quantity
+        )
+
+    # when
+    violations = bench.check_invariants()
+
+    # then
+    assert set(violations.values()) == {0}
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_it_reports_the_invariants_that_a_wrong_result_breaks(bench):
+    # given a batch whose quantity disagrees with its contributions, an order left
+    # submitted, and a pooled order whose contribution is short of its quantity
+    batch = ProductionBatchFactory(current_quantity=25, styles=["classic"])
+    BatchContributionFactory(batch=batch, order__quantity=10, order__workflow_status="pooled", quantity_contributed=8)
+    OrderFactory(workflow_status="submitted")
+
+    # when
+    violations = bench.check_invariants()
+
+    # then
+    assert violations["no order left submitted"] == 1
+    assert violations["batch current_quantity = sum of its contributions"] == 1
+    assert violations["every pooled batch order has one contribution of its whole quantity"] == 1
+    assert violations["no order with two contributions"] == 0
