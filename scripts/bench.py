@@ -29,8 +29,11 @@ Prints a table and writes the same figures to ``<VAR_DIR>/bench.json``, one
 key per figure. Exits 1 when an invariant breaks or the API answers non-2xx,
 so a fast but wrong result never passes as a good one.
 
-The helpers above ``main()`` do not touch Django, so tests/bench/ can import
-this file and check them in milliseconds.
+Nothing from Django is imported at load time (each phase imports what it
+needs after ``django.setup()``), so tests/bench/ can import this file and check
+its helpers in milliseconds. A later issue adds its figures as a phase: a
+``run_<name>_phase(args, figures)`` called from ``main()``, a ``--skip-<name>``
+flag, rows in TABLE_ROWS and, for a goal, an entry in GOALS.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import io
 import json
 import math
 import multiprocessing
@@ -896,8 +900,6 @@ def settle(timeout: float) -> int:
 
 def api_user_token() -> str:
     """The bench buyer's API token, from the command an operator would use."""
-    import io
-
     from django.core.management import call_command
 
     out = io.StringIO()
@@ -1103,7 +1105,7 @@ def main(argv=None) -> int:
 
     progress("setup", f"database {database_name}{' (created)' if created else ''}: migrate, seed_demo, reset")
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115 - tiny, closed at exit
+    call_command("seed_demo", stdout=io.StringIO())
     reset_bench_data()
 
     figures: dict = {"timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_info()}
