@@ -132,19 +132,29 @@ def orchestration_sweep(*, now: datetime | None = None, chunk_size: int = SWEEP_
 
 
 @transaction.atomic(durable=True)
-def batch_orchestrate(*, batch_id, now: datetime | None = None) -> str | None:
-    """Decide one open batch now (a contribution just brought it to the confirm threshold).
+def batches_orchestrate(*, batch_ids, now: datetime | None = None) -> OrchestrationResult:
+    """Decide these open batches now (pooling just brought them to the confirm threshold).
 
-    Waits for the row if a sweep holds it; by then the sweep may have decided it, and the
+    Waits for rows a sweep holds; by then the sweep may have decided them, and the
     ``batch_status='open'`` filter re-checked after the wait finds nothing left to do.
+    Rows are locked in id order, the order every batch-row lock here takes.
     """
     now = now or timezone.now()
     rows = list(
-        ProductionBatch.objects.filter(id=batch_id, batch_status=ProductionBatch.Status.OPEN)
+        ProductionBatch.objects.filter(id__in=batch_ids, batch_status=ProductionBatch.Status.OPEN)
+        .order_by("id")
         .select_for_update()
         .values_list(*_DECISION_COLUMNS)
     )
     result = _decide_and_apply(rows, now=now)
+    if result.decided:
+        logger.info("orchestration.batches_decided", extra={"batches": len(batch_ids), **result.counts()})
+    return result
+
+
+def batch_orchestrate(*, batch_id, now: datetime | None = None) -> str | None:
+    """Decide one open batch now; returns the decision taken, or None."""
+    result = batches_orchestrate(batch_ids=[batch_id], now=now)
     for decision, moved in (
         (CONFIRM, result.confirmed),
         (REVIEW, result.sent_to_review),
@@ -152,6 +162,5 @@ def batch_orchestrate(*, batch_id, now: datetime | None = None) -> str | None:
         (NEARING, result.nearing_target),
     ):
         if moved:
-            logger.info("orchestration.batch_decided", extra={"batch_id": str(batch_id), "decision": decision})
             return decision
     return None

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from batches.orchestration import SWEEP_CHUNK_SIZE, batch_orchestrate, orchestration_sweep
+from batches.orchestration import SWEEP_CHUNK_SIZE, batch_orchestrate, batches_orchestrate, orchestration_sweep
 from sleekbatch.tasks import RETRY_POLICY
 
 
@@ -16,3 +16,10 @@ def orchestrate_sweep(chunk_size: int = SWEEP_CHUNK_SIZE) -> dict:
 def orchestrate_batch(batch_id: str) -> str | None:
     """Enqueued on commit when a contribution brings a batch to the confirm threshold."""
     return batch_orchestrate(batch_id=batch_id)
+
+
+@shared_task(name="batches.orchestrate_batches", **RETRY_POLICY)
+def orchestrate_batches(batch_ids: list[str]) -> dict:
+    """Enqueued right after a pooling claim commits, with the batches it brought to the
+    confirm threshold: one message per claim, not one per batch."""
+    return batches_orchestrate(batch_ids=batch_ids).counts()

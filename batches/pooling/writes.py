@@ -20,7 +20,7 @@ from django.db.models import F
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from batches.pooling.routing import BatchSlot, ClaimPlan, Decision
-from batches.tasks import orchestrate_batch, orchestrate_sweep
+from batches.tasks import orchestrate_batches
 from orders.models import Order
 from sleekbatch.correlation import get_correlation_id
 from suppliers.services import DirectOrderLine, supplier_orders_create_direct
@@ -63,18 +63,16 @@ def plan_write(plan: ClaimPlan, *, now: datetime) -> list:
 
 
 def request_orchestration(batch_ids: list) -> None:
-    """Have the batches pooling brought to the confirm threshold decided (called after commit).
+    """Have the batches a claim brought to the confirm threshold decided (called after commit).
 
-    One batch gets its own task. Several get one sweep instead of a message each: a
-    message costs a worker ~1.4 ms of CPU, more than pooling ten orders, and the sweep
-    decides due batches 500 per transaction. Failing to send is logged, not raised:
-    the pooling is committed, and the beat sweep finds these batches by their fill.
+    One message for all of them: a message costs a worker ~1.4 ms of CPU, more than
+    pooling ten orders. Failing to send is logged, not raised: the pooling is committed,
+    and the beat sweep finds these batches by their fill.
     """
+    if not batch_ids:
+        return
     try:
-        if len(batch_ids) == 1:
-            orchestrate_batch.delay(str(batch_ids[0]))
-        elif batch_ids:
-            orchestrate_sweep.delay()
+        orchestrate_batches.delay(sorted(str(batch_id) for batch_id in batch_ids))
     except Exception:
         logger.warning("pooling_orchestration_request_failed", exc_info=True, extra={"batches": len(batch_ids)})
 

@@ -7,11 +7,12 @@ from django.utils import timezone
 
 from batches import state
 from batches.models import BatchEvent, ProductionBatch
-from batches.orchestration import batch_orchestrate, orchestration_sweep
+from batches.orchestration import batch_orchestrate, batches_orchestrate, orchestration_sweep
 from orders.models import Order, Refund
 from sleekbatch.correlation import reset_correlation_id, set_correlation_id
 from suppliers.models import SupplierOrder
 from tests.batches.factories import batch_filled_to
+from tests.factories import ProductionBatchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -316,3 +317,23 @@ def test_thresholds_come_from_settings(settings):
     batch.refresh_from_db()
     assert batch.batch_status == Status.OPEN
     assert list(batch.events.values_list("kind", flat=True)) == [Kind.NEARING_TARGET]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pooling_hand_over_decides_only_the_batches_named_and_only_once():
+    # given: two batches at the confirm threshold, one below, and one named twice
+    due = [ProductionBatchFactory(target_quantity=100, current_quantity=q) for q in (75, 90)]
+    below = ProductionBatchFactory(target_quantity=100, current_quantity=40)
+    other_due = ProductionBatchFactory(target_quantity=100, current_quantity=80)
+
+    # when
+    first = batches_orchestrate(batch_ids=[due[0].id, due[1].id, below.id])
+    again = batches_orchestrate(batch_ids=[due[0].id, due[1].id, below.id])
+
+    # then
+    assert sorted(first.confirmed) == sorted(b.id for b in due)
+    assert first.decided == 2
+    assert again.decided == 0
+    statuses = dict(ProductionBatch.objects.values_list("id", "batch_status"))
+    assert statuses[below.id] == "open"
+    assert statuses[other_due.id] == "open"  # not named: left to the sweep

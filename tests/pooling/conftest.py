@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from batches.tasks import orchestrate_batch, orchestrate_sweep
+from batches.tasks import orchestrate_batches
 from orders.models import Order
 from orders.tasks import DRAIN_REQUESTED_KEY
 from tests.factories import OrderFactory, ProductionBatchFactory, SupplierOfferFactory
@@ -25,10 +25,9 @@ def hoodie_offer(transactional_db, settings):
 
 @pytest.fixture
 def orchestration_requests(monkeypatch):
-    """What pooling asked orchestration to do after commit: ("batch", id) or ("sweep",)."""
+    """The batch ids of each orchestration request pooling sent after commit."""
     requests = []
-    monkeypatch.setattr(orchestrate_batch, "delay", lambda batch_id: requests.append(("batch", batch_id)))
-    monkeypatch.setattr(orchestrate_sweep, "delay", lambda: requests.append(("sweep",)))
+    monkeypatch.setattr(orchestrate_batches, "delay", lambda batch_ids: requests.append(batch_ids))
     return requests
 
 

@@ -304,24 +304,22 @@ def test_it_asks_for_the_batch_to_be_decided_when_it_reaches_the_confirm_thresho
 
     # then: once, when it crossed
     assert after_first == []
-    assert after_second == [("batch", str(batch.id))]
-    assert orchestration_requests == [("batch", str(batch.id))]
+    assert after_second == [[str(batch.id)]]
+    assert orchestration_requests == [[str(batch.id)]]
 
 
-def test_it_asks_for_one_sweep_when_a_claim_brings_several_batches_to_the_threshold(
-    hoodie_offer, orchestration_requests
-):
+def test_it_asks_once_for_all_the_batches_a_claim_brings_to_the_threshold(hoodie_offer, orchestration_requests):
     # given
-    open_batch(hoodie_offer, current=70)
-    open_batch(hoodie_offer, current=70, styles=("slim",))
+    first = open_batch(hoodie_offer, current=70)
+    second = open_batch(hoodie_offer, current=70, styles=("slim",))
     submitted(quantity=20, styles=("classic",))
     submitted(quantity=20, styles=("slim",))
 
     # when
     orders_pool_submitted()
 
-    # then
-    assert orchestration_requests == [("sweep",)]
+    # then: one message naming both
+    assert orchestration_requests == [sorted([str(first.id), str(second.id)])]
 
 
 def test_it_asks_for_nothing_when_the_claim_rolls_back(hoodie_offer, orchestration_requests, monkeypatch):

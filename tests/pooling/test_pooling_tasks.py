@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from batches.models import BatchContribution
+from batches.models import BatchContribution, ProductionBatch
 from batches.pooling import claim, orders_drain_submitted
 from orders import tasks
 from orders.models import Order
@@ -179,7 +179,7 @@ def test_recovery_leaves_fresh_submissions_to_their_own_trigger(hoodie_offer, dr
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_drain_hands_the_batches_it_filled_to_orchestration_once_at_its_end(
+def test_a_drain_hands_the_batches_each_claim_filled_to_orchestration_after_that_claim(
     hoodie_offer, orchestration_requests, monkeypatch
 ):
     # given: three batches' worth of orders, pooled over several claims
@@ -190,8 +190,11 @@ def test_a_drain_hands_the_batches_it_filled_to_orchestration_once_at_its_end(
     # when
     drain_submitted()
 
-    # then: one sweep for all three, not a message per batch or per claim
-    assert orchestration_requests == [("sweep",)]
+    # then: one message after each claim that brought a batch to 75%, naming that batch
+    # (requests are recorded, not run, so each batch goes on filling to 100)
+    batches = list(ProductionBatch.objects.order_by("created_at").values_list("id", flat=True))
+    assert len(batches) == 3
+    assert orchestration_requests == [[str(batch_id)] for batch_id in batches]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -206,4 +209,4 @@ def test_a_drain_that_fills_one_batch_asks_for_that_batch(hoodie_offer, orchestr
 
     # then
     (batch_id,) = BatchContribution.objects.values_list("batch_id", flat=True).distinct()
-    assert orchestration_requests == [("batch", str(batch_id))]
+    assert orchestration_requests == [[str(batch_id)]]
