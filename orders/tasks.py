@@ -21,12 +21,11 @@ finds nothing.
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.cache import cache
 
 from batches.pooling import orders_drain_submitted, submitted_orders_waiting
+from sleekbatch.flags import SharedFlag
 from sleekbatch.tasks import RETRY_POLICY
 
-DRAIN_REQUESTED_KEY = "pooling:drain-requested"
 # How long a request blocks further sends. It only matters when the drain message is
 # lost (broker outage): then the key expires and the next submission sends again, and
 # the recovery sweep clears it sooner. Longer than the worst queue wait seen in tests.
@@ -35,6 +34,7 @@ DRAIN_REQUEST_TTL_SECONDS = 300
 # does not hold a worker past the task time limit (300 s) and other queued work runs
 # in between; at ~5,000 orders/s that is ~100,000 orders per slice.
 DRAIN_TIME_BUDGET_SECONDS = 20
+DRAIN_REQUEST = SharedFlag("pooling:drain-requested", ttl_seconds=DRAIN_REQUEST_TTL_SECONDS)
 # Submitted for longer than this means a lost trigger (a drain normally starts within
 # a second), so the once-a-minute sweep asks for a drain again.
 RECOVER_AFTER = timedelta(seconds=60)
@@ -42,18 +42,18 @@ RECOVER_AFTER = timedelta(seconds=60)
 
 def request_pooling() -> None:
     """Ask for submitted orders to be pooled soon (call via transaction.on_commit)."""
-    if not cache.add(DRAIN_REQUESTED_KEY, 1, timeout=DRAIN_REQUEST_TTL_SECONDS):
+    if not DRAIN_REQUEST.set_if_absent():
         return  # a drain is queued and has not started: it will see the new orders
     try:
         drain_submitted.delay()
     except Exception:
-        cache.delete(DRAIN_REQUESTED_KEY)  # no message went out: let the next request send one
+        DRAIN_REQUEST.clear()  # no message went out: let the next request send one
         raise
 
 
 @shared_task(name="orders.drain_submitted", **RETRY_POLICY)
 def drain_submitted() -> int:
-    cache.delete(DRAIN_REQUESTED_KEY)  # first, before any claim (see the module docstring)
+    DRAIN_REQUEST.clear()  # first, before any claim (see the module docstring)
     # on_backlog: more than a claim's worth is waiting, so ask for a second drain; an idle
     # worker then pools the product types this one does not hold.
     result = orders_drain_submitted(time_budget_seconds=DRAIN_TIME_BUDGET_SECONDS, on_backlog=request_pooling)
@@ -67,6 +67,6 @@ def recover_submitted() -> bool:
     """Beat, every minute: re-request pooling when orders wait too long (a lost message)."""
     if not submitted_orders_waiting(older_than=RECOVER_AFTER):
         return False
-    cache.delete(DRAIN_REQUESTED_KEY)  # the key of a lost message would block the request
+    DRAIN_REQUEST.clear()  # the key of a lost message would block the request
     request_pooling()
     return True

@@ -1,9 +1,8 @@
 import pytest
-from django.core.cache import cache
 
 from batches.tasks import orchestrate_batches
 from orders.models import Order
-from orders.tasks import DRAIN_REQUESTED_KEY
+from orders.tasks import DRAIN_REQUEST
 from tests.factories import OrderFactory, ProductionBatchFactory, SupplierOfferFactory
 
 # MOQ 100, tiers 12.00 / 10.00 from 100 / 9.00 from 200; buyer price at the target 11.50.
@@ -33,9 +32,9 @@ def orchestration_requests(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _no_pending_drain_request():
-    cache.delete(DRAIN_REQUESTED_KEY)
+    DRAIN_REQUEST.clear()
     yield
-    cache.delete(DRAIN_REQUESTED_KEY)
+    DRAIN_REQUEST.clear()
 
 
 def submitted(quantity: int = 10, styles=("classic",), product_type: str = "hoodie", **fields) -> Order:

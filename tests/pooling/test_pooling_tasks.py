@@ -2,14 +2,13 @@ from datetime import timedelta
 
 import kombu.exceptions
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from batches.models import BatchContribution, ProductionBatch
 from batches.pooling import claim, orders_drain_submitted
 from orders import tasks
 from orders.models import Order
-from orders.tasks import DRAIN_REQUESTED_KEY, drain_submitted, recover_submitted, request_pooling
+from orders.tasks import DRAIN_REQUEST, drain_submitted, recover_submitted, request_pooling
 from tests.pooling.conftest import submitted
 
 
@@ -55,18 +54,18 @@ def test_the_drain_forgets_the_request_before_it_claims(hoodie_offer, orchestrat
     first_step_of_a_claim = claim._lock_product_types
 
     def spy(*args):
-        seen.append(cache.get(DRAIN_REQUESTED_KEY))
+        seen.append(DRAIN_REQUEST.is_set())
         return first_step_of_a_claim(*args)
 
     monkeypatch.setattr(claim, "_lock_product_types", spy)
-    cache.add(DRAIN_REQUESTED_KEY, 1)
+    DRAIN_REQUEST.set_if_absent()
     submitted()
 
     # when
     drain_submitted()
 
     # then
-    assert seen[0] is None
+    assert seen[0] is False
 
 
 def test_a_failed_send_lets_the_next_request_try_again(monkeypatch):
@@ -153,7 +152,7 @@ def test_the_drain_service_stops_when_a_claim_finds_nothing(hoodie_offer, orches
 @pytest.mark.django_db(transaction=True)
 def test_recovery_requests_a_drain_for_orders_waiting_too_long(hoodie_offer, drains_sent):
     # given: a request whose message was lost still holds the key
-    cache.add(DRAIN_REQUESTED_KEY, 1)
+    DRAIN_REQUEST.set_if_absent()
     order = submitted()
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - tasks.RECOVER_AFTER - timedelta(seconds=1))
 
