@@ -23,14 +23,13 @@ def test_the_filesystem_broker_never_shows_a_consumer_a_half_written_message(tmp
 
     monkeypatch.setattr(os, "replace", spying_replace)
     with Connection("filesystem://", transport_options=options) as conn:
-        assert type(conn.transport).__module__ == "sleekbatch.broker"
-        queue = conn.SimpleQueue("orders")
-        # when
-        queue.put({"hello": "world"})
-        # then: the message was invisible under its final name until complete
+        channel = conn.default_channel
+        assert type(channel).__module__ == "sleekbatch.broker"
+        # when: a message is put on the queue's folder, as a publish does
+        channel._put("orders", {"hello": "world"})
+        # then: it was invisible under its final name until complete, and reads back whole
         assert seen_while_writing == [[]]
-        assert queue.get(timeout=1).payload == {"hello": "world"}
-        queue.close()
+        assert channel._get("orders") == {"hello": "world"}
 
 
 def test_the_app_uses_the_atomic_transport_on_the_embedded_default(settings):
