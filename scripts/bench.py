@@ -581,16 +581,9 @@ class Workers:
         return [proc.pid for proc in self.procs]
 
     def stop(self, timeout: float = 30) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        from sleekbatch.processes import stop_process_groups
+
+        stop_process_groups(self.procs, timeout)
         self.procs.clear()
 
 

@@ -47,3 +47,10 @@ class IsOps(BasePermission):
 
     def has_permission(self, request, view):
         return has_role(request.user, OPS)
+
+
+class IsBuyerOrOps(BasePermission):
+    message = "Only buyers and operations staff can do this."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, BUYER) or has_role(request.user, OPS)

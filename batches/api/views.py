@@ -5,8 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,22 +12,8 @@ from batches import state
 from batches.api.serializers import BatchDecisionRefusedSerializer, BatchExtendSerializer, BatchSerializer
 from batches.models import ProductionBatch
 from batches.selectors import batches_visible_to
-from sleekbatch.roles import BUYER, OPS, IsOps, has_role
-
-
-class IsBuyerOrOps(BasePermission):
-    message = "Only buyers and operations staff can see batches."
-
-    def has_permission(self, request, view):
-        return has_role(request.user, BUYER) or has_role(request.user, OPS)
-
-
-class BatchPagination(CursorPagination):
-    # Batches are created continuously; a cursor does not shift under the reader.
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+from sleekbatch.pagination import NewestFirstCursorPagination
+from sleekbatch.roles import IsBuyerOrOps, IsOps
 
 
 class BatchListView(APIView):
@@ -49,7 +33,7 @@ class BatchListView(APIView):
             if status_filter not in ProductionBatch.Status.values:
                 raise ValidationError({"status": [f"Choose one of: {', '.join(ProductionBatch.Status.values)}."]})
             batches = batches.filter(batch_status=status_filter)
-        paginator = BatchPagination()
+        paginator = NewestFirstCursorPagination()
         page = paginator.paginate_queryset(batches, request, view=self)
         return paginator.get_paginated_response(BatchSerializer(page, many=True).data)
 

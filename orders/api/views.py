@@ -5,9 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +14,8 @@ from orders.api.serializers import OrderBulkSubmitSerializer, OrderSerializer, O
 from orders.models import Order
 from orders.selectors import order_get, order_get_by_idempotency_key, order_list
 from orders.services import IdempotencyConflict, order_request_fingerprint, order_submit, order_submit_bulk
-from sleekbatch.roles import BUYER, OPS, IsBuyer, has_role
+from sleekbatch.pagination import NewestFirstCursorPagination
+from sleekbatch.roles import IsBuyer, IsBuyerOrOps
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = Order._meta.get_field("idempotency_key").max_length
@@ -27,23 +26,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Up to 255 characters. Same key and body: the first order again (200); another body: 409.",
 )
-
-
-class IsBuyerOrOps(BasePermission):
-    message = "Only buyers and operations staff can see orders."
-
-    def has_permission(self, request, view):
-        return has_role(request.user, BUYER) or has_role(request.user, OPS)
-
-
-class OrderPagination(CursorPagination):
-    # A cursor, not page numbers: orders arrive by the thousand per second, so
-    # numbered pages shift under the reader, and COUNT(*) over every order on
-    # each page would cost more than the page itself.
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 def idempotency_key_from(request) -> str | None:
@@ -80,7 +62,7 @@ class OrderListCreateView(APIView):
         status_filter = request.query_params.get("status")
         if status_filter is not None and status_filter not in Order.Status.values:
             raise ValidationError({"status": [f"Choose one of: {', '.join(Order.Status.values)}."]})
-        paginator = OrderPagination()
+        paginator = NewestFirstCursorPagination()
         page = paginator.paginate_queryset(order_list(user=request.user, status=status_filter), request, view=self)
         return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
 

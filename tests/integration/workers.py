@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from sleekbatch.celery import app
+from sleekbatch.processes import stop_process_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = "orders,orchestration,analytics,reports"
@@ -107,16 +108,7 @@ class WorkerProcesses:
         raise TimeoutError(f"workers not ready after {timeout}s; see {self.log_dir}")
 
     def stop(self, timeout: float = 30) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_groups(self.procs, timeout)
         self.procs.clear()
 
     def kill_one_child(self) -> int:

@@ -9,7 +9,6 @@ sweep and prints what happened: orders by status, batches by decision and fill.
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from rest_framework.authtoken.models import Token
 
 from batches.models import ProductionBatch
 from orders.models import Order, Refund
+from sleekbatch.processes import stop_process_groups
 from suppliers.models import SupplierOffer, SupplierOrder
 
 ROOT = Path(settings.BASE_DIR)
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         try:
             self.run(options)
         finally:
-            self.stop_processes()
+            stop_process_groups(self.procs)
 
     # --- steps ---------------------------------------------------------------
 
@@ -229,16 +229,6 @@ class Command(BaseCommand):
                 start_new_session=True,
             )
         )
-
-    def stop_processes(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
 
     def wait_for(self, predicate, what: str, interval: float = 0.5, report=None):
         last_report = time.monotonic()
