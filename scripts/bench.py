@@ -90,11 +90,17 @@ DIRECT_ORDER_SHARE = 0.005
 DIRECT_QUANTITIES = (600, 800, 1000)
 
 
-def order_payload(rng: random.Random, product_types: list[str]) -> dict:
-    """One order as a buyer would submit it: product type, quantity, 1–3 styles."""
+def order_payload(rng: random.Random, product_types: dict[str, int]) -> dict:
+    """One order as a buyer would submit it: product type, quantity, 1–3 styles.
+
+    ``product_types`` maps each product type to the most styles any of its offers runs
+    (the intake refuses more), so every generated order is one the API accepts.
+    """
+    product_type = rng.choice(sorted(product_types))
     direct = rng.random() < DIRECT_ORDER_SHARE
     quantity = rng.choice(DIRECT_QUANTITIES if direct else SMALL_QUANTITIES)
     style_count = rng.choices(list(STYLE_COUNT_WEIGHTS), weights=list(STYLE_COUNT_WEIGHTS.values()))[0]
+    style_count = min(style_count, product_types[product_type])
     styles: list[str] = []
     while len(styles) < style_count:
         style = rng.choices(list(STYLE_WEIGHTS), weights=list(STYLE_WEIGHTS.values()))[0]
@@ -110,7 +116,7 @@ def order_payload(rng: random.Random, product_types: list[str]) -> dict:
         if with_sizes:
             item["sizes"] = split_sizes(share, rng)
         details.append(item)
-    return {"product_type": rng.choice(product_types), "quantity": quantity, "style_details": details}
+    return {"product_type": product_type, "quantity": quantity, "style_details": details}
 
 
 def split_sizes(quantity: int, rng: random.Random) -> dict[str, int]:
@@ -645,7 +651,7 @@ COPY_BLOCK_BYTES = 1 << 20
 SUBMITTED_AT_MARK = "\x00submitted-at\x00"
 
 
-def order_copy_rows(count: int, *, seed: int, buyers: list, product_types: list[str], fields, fixed: dict) -> str:
+def order_copy_rows(count: int, *, seed: int, buyers: list, product_types: dict[str, int], fields, fixed: dict) -> str:
     """Text-format COPY data for ``count`` generated orders, with SUBMITTED_AT_MARK for the times.
 
     ``fields`` are the model's concrete fields; a column the bench does not set gets
@@ -671,7 +677,9 @@ def order_copy_rows(count: int, *, seed: int, buyers: list, product_types: list[
     return "".join(lines)
 
 
-def insert_orders(count: int, *, seed: int, buyers: list, product_types: list[str], correlation_id: str) -> datetime:
+def insert_orders(
+    count: int, *, seed: int, buyers: list, product_types: dict[str, int], correlation_id: str
+) -> datetime:
     """COPY ``count`` submitted orders in one transaction; returns their ``created_at``.
 
     The rows are generated first, so the submit time is taken right before the
@@ -789,13 +797,13 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from orders.selectors import product_catalog_load
     from orders.tasks import request_pooling
-    from suppliers.models import SupplierOffer
 
     buyers = list(
         get_user_model().objects.filter(groups__name="buyer", username__startswith="buyer").values_list("id", flat=True)
     )
-    product_types = sorted(set(SupplierOffer.objects.filter(is_active=True).values_list("product_type", flat=True)))
+    product_types = {rules.product_type: rules.max_styles for rules in product_catalog_load().values()}
     if not buyers or not product_types:
         raise SystemExit("bench: seed_demo left no buyers or offers to order from")
 
@@ -904,10 +912,10 @@ def run_api_phase(args, figures: dict, var_dir: Path) -> bool:
     from django.contrib.auth import get_user_model
 
     from orders.models import Order
-    from suppliers.models import SupplierOffer
+    from orders.selectors import product_catalog_load
 
     token = api_user_token()
-    product_types = sorted(set(SupplierOffer.objects.filter(is_active=True).values_list("product_type", flat=True)))
+    product_types = {rules.product_type: rules.max_styles for rules in product_catalog_load().values()}
     rng = random.Random(args.seed + 1)
     bodies = []
     while len(bodies) < 16:  # small orders only: a direct order takes another path
