@@ -90,9 +90,10 @@ def _close_old_connections(task=None, **kwargs):
 @signals.beat_init.connect
 def _require_services(**kwargs):
     """Fail a worker or beat start with one clear line when a service is down."""
-    from sleekbatch.services_check import ServiceUnavailable, check_database
+    from sleekbatch.services_check import ServiceUnavailable, check_broker, check_database
 
     try:
         check_database()
+        check_broker()
     except ServiceUnavailable as exc:
         raise SystemExit(f"sleekbatch: {exc}") from None

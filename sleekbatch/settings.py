@@ -182,6 +182,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Workers log through Django's LOGGING (JSON lines with correlation ids).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery would log each write to stdout as a separate WARNING record (a traceback
+# becomes dozens of JSON lines); output that is not logging stays plain output.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 TASK_QUEUES = ("orders", "orchestration", "analytics", "reports")

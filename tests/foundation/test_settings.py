@@ -48,3 +48,34 @@ def test_embedded_default_is_sqlite_in_wal_mode_with_a_filesystem_broker(tmp_pat
     env.update(SLEEKBATCH_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="sleekbatch.settings")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '["django.db.backends.sqlite3", "wal", "IMMEDIATE", "filesystem://localhost/"]'
+
+
+def run_celery(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"}}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "sleekbatch", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_worker_with_its_database_down_stops_with_one_clear_line(tmp_path):
+    result = run_celery("worker", "--pool", "solo", DATABASE_URL="postgres://nobody@127.0.0.1:1/sleekbatch")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert "sleekbatch: database unreachable (postgresql 127.0.0.1:1/sleekbatch)" in output
+
+
+def test_a_worker_with_its_broker_down_stops_with_one_clear_line(tmp_path):
+    result = run_celery(
+        "worker", "--pool", "solo", SLEEKBATCH_VAR_DIR=str(tmp_path), CELERY_BROKER_URL="redis://127.0.0.1:1/0"
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert "sleekbatch: broker unreachable (redis://127.0.0.1:1/0)" in output
