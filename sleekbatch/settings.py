@@ -222,8 +222,10 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "sleekbatch@localhost")
 # --- REST framework ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # DRF's token authentication with the user's roles read in the same query and remembered
+    # briefly per process (see that module for how revocations take effect).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "sleekbatch.authentication.TokenWithRolesAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

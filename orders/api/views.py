@@ -3,13 +3,11 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.authentication import TokenWithRolesAuthentication
 from orders.api.serializers import OrderBulkSubmitSerializer, OrderSerializer, OrderSubmitSerializer
 from orders.models import Order
 from orders.selectors import order_get, order_get_by_idempotency_key, order_list
@@ -38,12 +36,7 @@ def idempotency_key_from(request) -> str | None:
     return key
 
 
-# The project's token + session authentication, with the token's user and roles read in one query.
-AUTHENTICATION_CLASSES = [TokenWithRolesAuthentication, SessionAuthentication]
-
-
 class OrderListCreateView(APIView):
-    authentication_classes = AUTHENTICATION_CLASSES
     parser_classes = [JSONParser]
 
     def get_permissions(self):
@@ -101,7 +94,6 @@ class OrderListCreateView(APIView):
 
 
 class OrderBulkCreateView(APIView):
-    authentication_classes = AUTHENTICATION_CLASSES
     parser_classes = [JSONParser]
     permission_classes = [IsBuyer]
 
@@ -120,7 +112,6 @@ class OrderBulkCreateView(APIView):
 
 
 class OrderDetailView(APIView):
-    authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [IsBuyerOrOps]
 
     @extend_schema(responses=OrderSerializer)
