@@ -8,7 +8,12 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.serializers import OrderBulkSubmitSerializer, OrderSerializer, OrderSubmitSerializer
+from orders.api.serializers import (
+    OrderBulkSubmitSerializer,
+    OrderSerializer,
+    OrderSubmitSerializer,
+    order_submit_validate,
+)
 from orders.models import Order
 from orders.selectors import order_get, order_get_by_idempotency_key, order_list
 from orders.services import IdempotencyConflict, order_request_fingerprint, order_submit, order_submit_bulk
@@ -68,19 +73,20 @@ class OrderListCreateView(APIView):
         """Submit one order; it is pooled in the background (202)."""
         idempotency_key = idempotency_key_from(request)
         fingerprint = order_request_fingerprint(request.data) if idempotency_key else ""
-        serializer = OrderSubmitSerializer(data=request.data)
-        if not serializer.is_valid():
+        try:
+            validated = order_submit_validate(request.data)
+        except ValidationError:
             # A retry of an order that was stored before its product type was
             # withdrawn must still learn that its order exists.
             if idempotency_key:
                 earlier = order_get_by_idempotency_key(buyer=request.user, idempotency_key=idempotency_key)
                 if earlier is not None and earlier.request_fingerprint == fingerprint:
                     return Response(OrderSerializer(earlier).data, status=status.HTTP_200_OK)
-            raise ValidationError(serializer.errors)
+            raise
         try:
             submission = order_submit(
                 buyer=request.user,
-                **serializer.validated_data,
+                **validated,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
                 correlation_id=request.correlation_id,

@@ -1,6 +1,10 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.conf import settings
+from rest_framework.exceptions import ValidationError
 
+from orders.api.serializers import order_submit_validate
 from orders.models import Order
 from tests.factories import SupplierFactory, SupplierOfferFactory
 from tests.orders.conftest import order_payload
@@ -166,3 +170,25 @@ def test_it_names_the_style_limit_of_the_product_type(alice, api_client_for, hoo
     assert response.json()["style_details"] == [
         "4 distinct styles, but suppliers of 'hoodie' make at most 3 per batch."
     ]
+
+
+def test_it_validates_concurrent_submissions_independently(hoodie_offer):
+    # given: the shared validator, with the catalogue already read (threads do not query)
+    order_submit_validate(order_payload())
+    bodies = [
+        order_payload(quantity=0) if n % 3 == 0 else order_payload(quantity=n, style_details=[{"style": "a"}])
+        for n in range(1, 301)
+    ]
+
+    def validate(body):
+        try:
+            return order_submit_validate(body)["quantity"]
+        except ValidationError as exc:
+            return sorted(exc.detail)
+
+    # when
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(validate, bodies))
+
+    # then: each body got its own answer, not another thread's
+    assert results == [["quantity"] if n % 3 == 0 else n for n in range(1, 301)]
