@@ -205,7 +205,11 @@ class Command(BaseCommand):
         )
         review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count()
         if review:
-            out(f"{review} batch(es) wait in the admin review queue: `make up`, then /admin/ as ops/ops.")
+            out(
+                f"{review} batch(es) wait in the admin review queue. To decide them, serve this demo's data:\n"
+                "  SLEEKBATCH_VAR_DIR=var/demo make up\n"
+                "then open http://127.0.0.1:8000/admin/batches/batchinreview/ and log in as ops / ops."
+            )
 
     # --- plumbing --------------------------------------------------------------
 
