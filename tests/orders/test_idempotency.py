@@ -3,11 +3,28 @@ import threading
 import pytest
 from django.db import connection
 
+from orders import services
 from orders.models import Order
 from orders.services import order_request_fingerprint
 from tests.orders.conftest import order_payload
 
 URL = "/api/orders/"
+
+
+@pytest.fixture
+def inserts_meet(monkeypatch):
+    """Holds each order INSERT until two requests have reached it, so both pass every check first."""
+    barrier = threading.Barrier(2, timeout=10)
+    insert = services._order_insert
+
+    def insert_when_both_are_inserting(order):
+        barrier.wait()
+        insert_when_both_are_inserting.arrivals.append(order.id)  # list.append is atomic across threads
+        return insert(order)
+
+    insert_when_both_are_inserting.arrivals = []
+    monkeypatch.setattr(services, "_order_insert", insert_when_both_are_inserting)
+    return insert_when_both_are_inserting
 
 
 def test_it_returns_the_first_order_again_for_a_replayed_key(alice, api_client_for, hoodie_offer, pooling_requests):
@@ -122,17 +139,9 @@ def test_it_replays_an_order_whose_product_type_was_withdrawn_since(alice, api_c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_stores_one_order_when_two_requests_race_with_one_key(alice, api_client_for, hoodie_offer, monkeypatch):
+def test_it_stores_one_order_when_two_requests_race_with_one_key(alice, api_client_for, hoodie_offer, inserts_meet):
     """Both requests pass any check before either inserts; the unique constraint decides."""
-    # given: each request waits at its INSERT until both have got there
-    both_inserting = threading.Barrier(2, timeout=10)
-    original_save = Order.save
-
-    def save_when_both_are_inserting(order, *args, **kwargs):
-        both_inserting.wait()
-        return original_save(order, *args, **kwargs)
-
-    monkeypatch.setattr(Order, "save", save_when_both_are_inserting)
+    # given: each request waits at its INSERT until both have got there (inserts_meet)
     responses = []
 
     def submit():
@@ -153,19 +162,12 @@ def test_it_stores_one_order_when_two_requests_race_with_one_key(alice, api_clie
     assert sorted(response.status_code for response in responses) == [200, 202]
     assert responses[0].json()["id"] == responses[1].json()["id"]
     assert Order.objects.filter(idempotency_key="race").count() == 1
+    assert len(inserts_meet.arrivals) == 2  # both really met at the INSERT: this was a race
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_refuses_the_loser_of_a_race_with_another_body(alice, api_client_for, hoodie_offer, monkeypatch):
-    # given
-    both_inserting = threading.Barrier(2, timeout=10)
-    original_save = Order.save
-
-    def save_when_both_are_inserting(order, *args, **kwargs):
-        both_inserting.wait()
-        return original_save(order, *args, **kwargs)
-
-    monkeypatch.setattr(Order, "save", save_when_both_are_inserting)
+def test_it_refuses_the_loser_of_a_race_with_another_body(alice, api_client_for, hoodie_offer, inserts_meet):
+    # given: each request waits at its INSERT until both have got there (inserts_meet)
     responses = []
 
     def submit(quantity):
@@ -185,3 +187,4 @@ def test_it_refuses_the_loser_of_a_race_with_another_body(alice, api_client_for,
     # then
     assert sorted(response.status_code for response in responses) == [202, 409]
     assert Order.objects.filter(idempotency_key="race").count() == 1
+    assert len(inserts_meet.arrivals) == 2  # both really met at the INSERT: this was a race
