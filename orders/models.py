@@ -57,10 +57,6 @@ class Order(models.Model):
     def __str__(self):
         return f"{self.product_type} × {self.quantity} ({self.workflow_status})"
 
-    @property
-    def style_names(self) -> list[str]:
-        return sorted({item["style"] for item in self.style_details if isinstance(item, dict) and "style" in item})
-
 
 class Refund(models.Model):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="refund")
