@@ -59,13 +59,11 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-QUEUES = ("orders", "orchestration", "analytics", "reports")
 
 # Goals from issues 3 and 4: (figure, comparison, bound).
 GOALS = (
@@ -547,70 +545,17 @@ def machine_info() -> dict:
 # --- the run ------------------------------------------------------------------------------
 
 
-@dataclass
-class Workers:
-    """Real ``celery worker`` processes, each its own process group."""
-
-    count: int
-    concurrency: int
-    log_dir: Path
-    procs: list[subprocess.Popen] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-
-    def start(self, timeout: float = 60) -> None:
-        from sleekbatch.celery import app
-
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
-        for index in range(self.count):
-            name = f"bench{index}-{os.getpid()}@localhost"
-            log = open(self.log_dir / f"worker{index}.log", "w")  # noqa: SIM115 - lives as long as the worker
-            command = [sys.executable, "-m", "celery", "-A", "sleekbatch", "worker", "-Q", ",".join(QUEUES)]
-            command += ["-n", name, "--concurrency", str(self.concurrency), "-P", "prefork"]
-            command += ["--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
-            proc = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-            self.procs.append(proc)
-            self.names.append(name)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for proc in self.procs:
-                if proc.poll() is not None:
-                    raise SystemExit(f"bench: a worker exited with {proc.returncode}; see {self.log_dir}")
-            if len(app.control.ping(destination=self.names, timeout=1.0) or []) == len(self.names):
-                return
-        raise SystemExit(f"bench: workers did not answer a ping within {timeout:.0f}s; see {self.log_dir}")
-
-    @property
-    def pids(self) -> list[int]:
-        return [proc.pid for proc in self.procs]
-
-    def stop(self, timeout: float = 30) -> None:
-        from sleekbatch.processes import stop_process_groups
-
-        stop_process_groups(self.procs, timeout)
-        self.procs.clear()
-
-
 def queue_backlog() -> int:
+    from django.conf import settings
+
     from sleekbatch.celery import app
 
     total = 0
     with app.connection_for_write() as conn:
-        for queue in QUEUES:
+        for queue in settings.TASK_QUEUES:
             with contextlib.suppress(Exception):  # a queue never declared holds nothing
                 total += conn.default_channel.queue_declare(queue, passive=True).message_count
     return total
-
-
-def purge_queues() -> None:
-    from sleekbatch.celery import app
-
-    with app.connection_for_write() as conn:
-        for queue in QUEUES:
-            with contextlib.suppress(Exception):
-                conn.default_channel.queue_purge(queue)
 
 
 def reset_bench_data() -> None:
@@ -620,13 +565,14 @@ def reset_bench_data() -> None:
     from analytics.models import JobRun
     from batches.models import BatchContribution, BatchEvent, ProductionBatch
     from orders.models import Order, Refund
+    from sleekbatch.processes import purge_task_queues
     from suppliers.models import SupplierOrder
 
     tables = [m._meta.db_table for m in (BatchEvent, BatchContribution, Refund, SupplierOrder, ProductionBatch)]
     tables += [Order._meta.db_table, JobRun._meta.db_table]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)} CASCADE")
-    purge_queues()
+    purge_task_queues()
     # The bench owns this Redis cache database (Makefile: REDIS_BASE/13): clear the
     # pooling trigger and the throttle counters left by an earlier run.
     from django.core.cache import cache
@@ -799,6 +745,7 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
 
     from orders.selectors import product_catalog_load
     from orders.tasks import request_pooling
+    from sleekbatch.processes import CeleryWorkers, purge_task_queues
 
     buyers = list(
         get_user_model().objects.filter(groups__name="buyer", username__startswith="buyer").values_list("id", flat=True)
@@ -807,9 +754,18 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     if not buyers or not product_types:
         raise SystemExit("bench: seed_demo left no buyers or offers to order from")
 
-    workers = Workers(count=args.workers, concurrency=args.concurrency, log_dir=var_dir / "bench-workers")
+    workers = CeleryWorkers(
+        count=args.workers,
+        concurrency=args.concurrency,
+        log_dir=var_dir / "bench-workers",
+        env=dict(os.environ, LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1"),
+        name_prefix="bench",
+    )
     progress("pool", f"starting {args.workers} worker process(es) × concurrency {args.concurrency}")
-    workers.start()
+    try:
+        workers.start()
+    except (RuntimeError, TimeoutError) as exc:
+        raise SystemExit(f"bench: {exc}") from None
     sampler = RssSampler(workers.pids)
     sampler.start()
     figures["pool_load_average_before"] = load_average()
@@ -834,7 +790,7 @@ def run_pool_phase(args, figures: dict, var_dir: Path) -> bool:
     finally:
         sampler.stop()
         workers.stop()
-        purge_queues()  # follow-ups left queued would run in a later phase's workers
+        purge_task_queues()  # follow-ups left queued would run in a later phase's workers
     elapsed = (finished - started) if finished else None
 
     measured = pool_figures(submitted_at)
@@ -913,6 +869,7 @@ def run_api_phase(args, figures: dict, var_dir: Path) -> bool:
 
     from orders.models import Order
     from orders.selectors import product_catalog_load
+    from sleekbatch.processes import purge_task_queues
 
     token = api_user_token()
     product_types = {rules.product_type: rules.max_styles for rules in product_catalog_load().values()}
@@ -959,7 +916,7 @@ def run_api_phase(args, figures: dict, var_dir: Path) -> bool:
             os.killpg(web.pid, signal.SIGKILL)
             web.wait()
         log.close()
-        purge_queues()  # the intake enqueued pooling triggers nobody will run
+        purge_task_queues()  # the intake enqueued pooling triggers nobody will run
 
     errors = result["non2xx"] + result["socket_errors"]
     figures.update(

@@ -1,7 +1,8 @@
 import pytest
 from django.conf import settings
 
-from tests.integration.workers import WorkerProcesses, purge_queues
+from sleekbatch.processes import purge_task_queues
+from tests.integration.workers import WorkerProcesses
 
 SERVICES_MISSING = not (settings.IS_POSTGRES and settings.CELERY_BROKER_URL.startswith("redis"))
 
@@ -22,7 +23,7 @@ def workers(transactional_db, tmp_path):
     started: list[WorkerProcesses] = []
 
     def start(count: int = 1, concurrency: int = 1, **env) -> WorkerProcesses:
-        purge_queues()
+        purge_task_queues()
         pool = WorkerProcesses(count=count, concurrency=concurrency, log_dir=tmp_path / "workers", extra_env=env)
         started.append(pool)
         return pool.start()
@@ -30,4 +31,4 @@ def workers(transactional_db, tmp_path):
     yield start
     for pool in started:
         pool.stop()
-    purge_queues()
+    purge_task_queues()
