@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from suppliers.models import Supplier, SupplierOffer, SupplierOrder
+from suppliers.models import Supplier, SupplierMembership, SupplierOffer, SupplierOrder
 
 
 class SupplierOfferInline(admin.TabularInline):
@@ -8,12 +8,19 @@ class SupplierOfferInline(admin.TabularInline):
     extra = 0
 
 
+class SupplierMembershipInline(admin.TabularInline):
+    model = SupplierMembership
+    extra = 0
+    raw_id_fields = ["user"]
+    verbose_name = "supplier user"
+
+
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "performance_score", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "code", "contact_email"]
-    inlines = [SupplierOfferInline]
+    inlines = [SupplierOfferInline, SupplierMembershipInline]
 
 
 @admin.register(SupplierOffer)

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -21,6 +22,21 @@ class Supplier(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SupplierMembership(models.Model):
+    """A user with the ``supplier`` role belongs to exactly one supplier and sees only its data."""
+
+    # One-to-one: a supplier user acting for two suppliers would make every scoping question ambiguous.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supplier_membership")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["supplier", "user"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.supplier}"
 
 
 class SupplierOffer(models.Model):

@@ -1,4 +1,4 @@
-"""Writes for suppliers: direct supplier orders (an order big enough to run on its own)."""
+"""Writes for suppliers: direct supplier orders (an order big enough to run on its own), memberships."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from suppliers.matching import MatchedOffer
-from suppliers.models import SupplierOrder
+from suppliers.models import Supplier, SupplierMembership, SupplierOrder
 from suppliers.numbers import new_supplier_order_number
 
 
@@ -41,3 +41,9 @@ def supplier_orders_create_direct(*, lines: list[DirectOrderLine]) -> list[Suppl
         for line in lines
     ]
     return SupplierOrder.objects.bulk_create(supplier_orders)
+
+
+def supplier_membership_set(*, user, supplier: Supplier) -> SupplierMembership:
+    """Make ``user`` act for ``supplier`` (a user belongs to one supplier; this moves it)."""
+    membership, _ = SupplierMembership.objects.update_or_create(user=user, defaults={"supplier": supplier})
+    return membership

@@ -5,8 +5,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
-from sleekbatch.roles import BUYER, OPS, has_role
-from tests.factories import SupplierOfferFactory
+from sleekbatch.roles import BUYER, OPS, SUPPLIER, has_role
+from suppliers.models import SupplierMembership
+from suppliers.selectors import supplier_id_for_user
+from tests.factories import SupplierFactory, SupplierOfferFactory
 from tests.orders.conftest import order_payload
 
 
@@ -64,3 +66,52 @@ def test_it_needs_a_role(db):
     # when / then
     with pytest.raises(CommandError, match="--role"):
         create_api_user("frank")
+
+
+def test_it_creates_a_supplier_user_who_belongs_to_that_supplier(db):
+    # given
+    supplier = SupplierFactory(code="dhaka-knits")
+
+    # when
+    token = create_api_user("sally", "--role", "supplier", "--supplier", "dhaka-knits")
+
+    # then
+    user = get_user_model().objects.get(username="sally")
+    assert token == Token.objects.get(user=user).key
+    assert has_role(user, SUPPLIER)
+    assert supplier_id_for_user(user) == supplier.pk
+
+
+def test_it_moves_a_supplier_user_to_another_supplier(db):
+    # given
+    SupplierFactory(code="dhaka-knits")
+    porto = SupplierFactory(code="porto-textil")
+    create_api_user("sally", "--role", "supplier", "--supplier", "dhaka-knits")
+
+    # when
+    create_api_user("sally", "--role", "supplier", "--supplier", "porto-textil")
+
+    # then
+    user = get_user_model().objects.get(username="sally")
+    assert SupplierMembership.objects.filter(user=user).count() == 1
+    assert supplier_id_for_user(user) == porto.pk
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "supplier"), "--supplier CODE goes with --role supplier"),
+        (("--role", "buyer", "--supplier", "dhaka-knits"), "--supplier CODE goes with --role supplier"),
+        (("--role", "supplier", "--supplier", "nobody"), "no supplier with code 'nobody'"),
+    ],
+)
+def test_it_refuses_a_supplier_user_without_a_known_supplier_and_creates_nobody(db, args, message):
+    # given
+    SupplierFactory(code="dhaka-knits")
+
+    # when
+    with pytest.raises(CommandError, match=message):
+        create_api_user("sally", *args)
+
+    # then
+    assert not get_user_model().objects.filter(username="sally").exists()
