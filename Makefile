@@ -71,12 +71,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Throughput figures on PostgreSQL + Redis with real workers; writes var/bench.json.
-# It empties the order and batch tables, so it runs in its own database, <PG_URL>_bench
-# (created if missing; BENCH_DATABASE_URL overrides). Flags: BENCH_ARGS="--orders 20000 --skip-api".
+# Throughput figures on PostgreSQL + Redis with real workers (the bench/ package); merges them
+# into var/bench.json. It empties the order and batch tables, so it runs in its own database,
+# <PG_URL>_bench (created if missing; BENCH_DATABASE_URL overrides).
+# Flags: BENCH_ARGS="--phase pool --orders 20000" (see python -m bench --help).
 bench: $(STAMP) var
 	DATABASE_URL="$${BENCH_DATABASE_URL:-$(PG_URL)_bench}" CELERY_BROKER_URL="$(REDIS_BASE)/12" REDIS_URL="$(REDIS_BASE)/13" \
-		$(PY) scripts/bench.py $(BENCH_ARGS)
+		$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var

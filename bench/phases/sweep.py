@@ -1,34 +1,60 @@
-"""Orchestration sweep benchmark (PostgreSQL): how long a sweep takes with many open batches.
+"""sweep — orchestration sweep with many open batches: once with many due, then with none due.
 
-``run(open_batches=100_000, due=10_000)`` seeds that many open batches with set-based SQL
-(``generate_series``), ``due`` of them needing a decision (a third confirm-due, a third
-review-due, a third cancel-due, each with two pooled orders and their contributions), times one
-full sweep and then sweeps with none due, checks the sweep's side effects, removes everything it
-created and returns the figures. ``make bench`` (scripts/bench.py) calls it; standalone:
-
-    DATABASE_URL=postgres://… .venv/bin/python scripts/bench_sweep.py [--open-batches N] [--due N]
+Seeds ``--sweep-open-batches`` open batches with set-based SQL (``generate_series``),
+``--sweep-due`` of them needing a decision (a third confirm-due, a third review-due, a third
+cancel-due, each with two pooled orders and their contributions), times one full sweep and
+then sweeps with none due, checks the sweep's side effects, and removes everything it created.
+Runs on emptied tables, so the sweep sees only its own batches.
 """
 
-import argparse
-import json
-import os
+from __future__ import annotations
+
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "sweep"
+GOALS = (
+    ("sweep_due_seconds", "<", 5),
+    ("sweep_idle_ms", "<", 100),
+)
+TABLE_ROWS = (
+    ("sweep_open_batches", "sweep: open batches", ""),
+    ("sweep_due", "sweep: of them due", ""),
+    ("sweep_due_seconds", "sweep with those due", "s"),
+    ("sweep_idle_ms", "sweep with none due", "ms"),
+    ("sweep_batches_decided", "batches decided by the sweep", ""),
+    ("sweep_consistent", "sweep side effects", ""),
+)
 IDLE_RUNS = 5
 
 
-def run(*, open_batches: int = 100_000, due: int = 10_000) -> dict:
+def add_arguments(parser) -> None:
+    parser.add_argument("--sweep-open-batches", type=int, default=100_000, help="open batches (default 100,000)")
+    parser.add_argument("--sweep-due", type=int, default=10_000, help="of them due a decision (default 10,000)")
+
+
+def check_arguments(args, parser) -> None:
+    if not 0 <= args.sweep_due <= args.sweep_open_batches:
+        parser.error("--sweep-due must be between 0 and --sweep-open-batches")
+
+
+def run(ctx) -> dict:
+    ctx.reset_bench_data()  # the sweep must see only its own batches
+    ctx.progress(f"{ctx.args.sweep_open_batches:,} open batches, {ctx.args.sweep_due:,} due")
+    figures = measure(open_batches=ctx.args.sweep_open_batches, due=ctx.args.sweep_due)
+    if figures.get("sweep_consistent") is False:
+        ctx.fail(f"sweep side effects: {', '.join(figures.get('sweep_problems', []))}")
+    return figures
+
+
+def measure(*, open_batches: int = 100_000, due: int = 10_000) -> dict:
     from django.db import connection
 
     from batches.orchestration import orchestration_sweep
 
     if connection.vendor != "postgresql":
-        raise SystemExit("bench_sweep: needs PostgreSQL (set DATABASE_URL=postgres://…)")
+        raise SystemExit("bench sweep: needs PostgreSQL (set DATABASE_URL=postgres://…)")
     if not 0 <= due <= open_batches:
         raise ValueError("due must be between 0 and open_batches")
 
@@ -49,7 +75,7 @@ def run(*, open_batches: int = 100_000, due: int = 10_000) -> dict:
             idle_result = orchestration_sweep()
             idle.append((time.monotonic() - started) * 1000)
             if idle_result.decided:
-                raise SystemExit(f"bench_sweep: a sweep after the first still decided {idle_result.decided} batches")
+                raise SystemExit(f"bench sweep: a sweep after the first still decided {idle_result.decided} batches")
 
         checks = _check(tag=tag, due=due)
     finally:
@@ -272,20 +298,3 @@ def _clean_up(*, tag: str, refs: dict) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, {"tag": tag, **refs})
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--open-batches", type=int, default=100_000)
-    parser.add_argument("--due", type=int, default=10_000)
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sleekbatch.settings")
-    import django
-
-    django.setup()
-    print(json.dumps(run(open_batches=args.open_batches, due=args.due), indent=2))
-
-
-if __name__ == "__main__":
-    main()

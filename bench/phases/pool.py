@@ -1,0 +1,209 @@
+"""pool — pooling throughput: COPY ``--orders`` submitted orders at once, real workers pool them.
+
+Starts real worker processes, COPYs the orders in one transaction (their ``created_at`` is
+the submit time), triggers pooling and waits until none is left ``submitted``: orders/s,
+p50/p95 submit → pooled, worker CPU per order, peak worker memory; then checks the pooling
+invariants. "2 worker processes" are two ``celery worker`` processes with one prefork child
+each (``--workers 2 --concurrency 1``), as two hosts would run them: each has its own broker
+connection and prefetch, so pooling drains and the batch decisions they trigger run side by
+side and compete for rows as in production. One worker with ``--concurrency 2`` would save a
+parent process (~90 MiB) but stands for one host; the flags allow either.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from bench.invariants import check_invariants, report_invariants
+from bench.orders import catalog_product_types, insert_orders
+from bench.procstats import RssSampler, load_average, tree_cpu_seconds
+from bench.results import per_second
+
+NAME = "pool"
+GOALS = (("pool_orders_per_s", ">=", 5000),)
+TABLE_ROWS = (
+    ("orders", "orders generated", ""),
+    ("pool_orders_per_s", "pooling throughput", "orders/s"),
+    ("pool_seconds", "trigger → last order pooled", "s"),
+    ("pool_p50_ms", "submit → pooled p50", "ms"),
+    ("pool_p95_ms", "submit → pooled p95", "ms"),
+    ("pool_pooled_orders", "pooled into batches", "orders"),
+    ("pool_direct_orders", "direct orders", "orders"),
+    ("pool_rejected_orders", "rejected orders", "orders"),
+    ("pool_batches", "batches", ""),
+    ("pool_worker_cpu_ms_per_order", "worker CPU per order", "ms"),
+    ("worker_peak_rss_mib", "peak worker memory (one worker tree)", "MiB"),
+    ("worker_peak_rss_total_mib", "peak worker memory (all workers)", "MiB"),
+    ("worker_peak_pss_total_mib", "peak worker PSS (all, shared split)", "MiB"),
+    ("invariants_ok", "pooling invariants", ""),
+)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--orders", type=int, default=100_000, help="submitted orders to pool (default 100,000)")
+    parser.add_argument("--pool-timeout", type=float, default=240, help="give up pooling after this many seconds")
+    parser.add_argument(
+        "--settle-timeout", type=float, default=10, help="after pooling, let follow-up tasks run this long"
+    )
+
+
+def check_arguments(args, parser) -> None:
+    if args.orders < 1:
+        parser.error("--orders must be positive")
+
+
+def run(ctx) -> dict:
+    from django.utils import timezone
+
+    from orders.tasks import request_pooling
+
+    args = ctx.args
+    ctx.reset_bench_data()
+    buyers = seeded_buyers()
+    product_types = product_types_or_exit()
+
+    figures: dict = {"orders": args.orders}
+    workers = ctx.start_workers()
+    sampler = RssSampler(workers.pids)
+    sampler.start()
+    figures["pool_load_average_before"] = load_average()
+    finished = None
+    try:
+        ctx.progress(f"generating {args.orders:,} orders, then one COPY of them as submitted")
+        submitted_at = insert_orders(
+            args.orders, seed=args.seed, buyers=buyers, product_types=product_types, correlation_id="bench"
+        )
+        figures["pool_insert_seconds"] = round((timezone.now() - submitted_at).total_seconds(), 2)
+        ctx.progress(f"COPY committed in {figures['pool_insert_seconds']} s; triggering pooling")
+
+        cpu_before = tree_cpu_seconds(workers.pids)
+        triggered_at = timezone.now()
+        started = time.monotonic()
+        request_pooling()
+        finished = wait_for_pooling(ctx, args.orders, started, args.pool_timeout)
+        worker_cpu = tree_cpu_seconds(workers.pids) - cpu_before
+        if args.settle_timeout > 0:
+            ctx.progress(f"letting follow-up tasks (batch decisions) run, up to {args.settle_timeout:.0f} s")
+        figures["pool_followup_backlog"] = settle(ctx, timeout=args.settle_timeout)
+    finally:
+        sampler.stop()
+        ctx.stop_workers(workers)
+    elapsed = (finished - started) if finished else None
+
+    measured = pool_figures(submitted_at)
+    last_pooled = measured.pop("_last_pooled_at")
+    figures.update(measured)
+    figures["pool_timed_out"] = not finished
+    figures["pool_seconds"] = round(elapsed, 3) if finished else None
+    figures["pool_orders_per_s"] = per_second(args.orders, elapsed) if finished else None
+    figures["pool_trigger_to_last_pooled_at_s"] = (
+        round((last_pooled - triggered_at).total_seconds(), 3) if last_pooled else None
+    )
+    figures["pool_worker_cpu_ms_per_order"] = round(worker_cpu * 1000 / args.orders, 3)
+    figures["worker_processes"] = args.workers
+    figures["worker_concurrency"] = args.concurrency
+    figures["worker_peak_rss_mib"] = round(sampler.peak_per_worker_kib / 1024, 1)
+    figures["worker_peak_rss_total_mib"] = round(sampler.peak_total_kib / 1024, 1)
+    figures["worker_peak_pss_total_mib"] = round(sampler.peak_total_pss_kib / 1024, 1)
+    figures["worker_rss_samples"] = sampler.samples
+
+    violations = check_invariants()
+    figures["invariants"] = {name: count == 0 for name, count in violations.items()}
+    figures["invariants_ok"] = report_invariants(ctx, violations) and bool(finished)
+    if not finished:
+        ctx.fail(f"pooling did not finish within {args.pool_timeout:.0f}s; see {workers.log_dir}")
+    return figures
+
+
+def seeded_buyers() -> list:
+    """The demo buyers (seed_demo) the generated orders are spread over."""
+    from django.contrib.auth import get_user_model
+
+    buyers = list(
+        get_user_model().objects.filter(groups__name="buyer", username__startswith="buyer").values_list("id", flat=True)
+    )
+    if not buyers:
+        raise SystemExit("bench: seed_demo left no buyers to order for")
+    return buyers
+
+
+def product_types_or_exit() -> dict[str, int]:
+    product_types = catalog_product_types()
+    if not product_types:
+        raise SystemExit("bench: seed_demo left no offers to order from")
+    return product_types
+
+
+def wait_for_pooling(ctx, total: int, started: float, timeout: float) -> float | None:
+    """Poll until no order is left submitted; the monotonic finish time, or None on timeout."""
+    from django.db import connection
+
+    last_report = started
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM orders_order WHERE workflow_status = 'submitted'")
+            left = cursor.fetchone()[0]
+        now = time.monotonic()
+        if left == 0:
+            return now
+        if now - started > timeout:
+            return None
+        if now - last_report >= 2:
+            done = total - left
+            ctx.progress(f"{done:,}/{total:,} out of submitted, {per_second(done, now - started) or 0:,.0f}/s")
+            last_report = now
+        time.sleep(0.1)
+
+
+def settle(ctx, timeout: float) -> int:
+    """Wait until the queues are empty, at most ``timeout`` s; the messages still queued.
+
+    The invariants hold in every committed state, so they are checked whatever is
+    left; waiting only lets the follow-up work show in the memory peak.
+    """
+    deadline = time.monotonic() + timeout
+    while (backlog := ctx.queue_backlog()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    if backlog:
+        ctx.progress(f"{backlog:,} follow-up messages still queued; they are dropped (invariants hold regardless)")
+    return backlog
+
+
+def pool_figures(since: datetime) -> dict:
+    """Counts and submit → pooled percentiles of the orders created since ``since``."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH bench AS (
+                SELECT *, is_batch_order AND workflow_status <> 'rejected' AND pooled_at IS NOT NULL AS into_batch
+                FROM orders_order WHERE created_at >= %s
+            )
+            SELECT count(*) FILTER (WHERE into_batch),
+                   count(*) FILTER (WHERE NOT is_batch_order AND workflow_status <> 'rejected'),
+                   count(*) FILTER (WHERE workflow_status = 'rejected'),
+                   count(*) FILTER (WHERE workflow_status = 'submitted'),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pooled_at - created_at))
+                       FILTER (WHERE into_batch),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM pooled_at - created_at))
+                       FILTER (WHERE into_batch),
+                   max(pooled_at)
+            FROM bench
+            """,
+            [since],
+        )
+        pooled, direct, rejected, submitted, p50, p95, last_pooled = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM batches_productionbatch")
+        batches = cursor.fetchone()[0]
+    return {
+        "pool_pooled_orders": pooled,
+        "pool_direct_orders": direct,
+        "pool_rejected_orders": rejected,
+        "pool_left_submitted": submitted,
+        "pool_p50_ms": round(float(p50) * 1000, 1) if p50 is not None else None,
+        "pool_p95_ms": round(float(p95) * 1000, 1) if p95 is not None else None,
+        "pool_batches": batches,
+        "_last_pooled_at": last_pooled,
+    }
