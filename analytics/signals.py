@@ -5,10 +5,14 @@ notifies staff by mail (settings.ADMINS).
 """
 
 import logging
+import resource
 import time
+from datetime import timedelta
 
 from celery import signals
 from django.core.mail import mail_admins
+
+from django.utils import timezone
 
 from sleekbatch.correlation import get_correlation_id
 
@@ -28,14 +32,19 @@ def _record(task, status: str, error: str = "") -> None:
     started = getattr(request, "sleekbatch_started", None)
     duration_ms = int((time.monotonic() - started) * 1000) if started else None
     delivery = getattr(request, "delivery_info", None) or {}
+    finished_at = timezone.now()
     try:
         JobRun.objects.create(
             task_name=name,
             task_id=request.id or "",
             status=status,
             queue=delivery.get("routing_key") or "",
+            started_at=finished_at - timedelta(milliseconds=duration_ms) if duration_ms is not None else None,
+            finished_at=finished_at,
             duration_ms=duration_ms,
             retries=request.retries or 0,
+            # Linux reports ru_maxrss in KiB: the child's peak so far, this run included.
+            peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             error=error[:4000],
             correlation_id=get_correlation_id(),
         )

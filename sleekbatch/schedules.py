@@ -28,4 +28,11 @@ PERIODIC_JOBS = (
         queue="orders",
         description="Re-trigger pooling for orders left submitted (lost message, broker outage).",
     ),
+    PeriodicJob(
+        name="prune job runs",
+        task="analytics.prune_job_runs",
+        every_seconds=24 * 3600,
+        queue="analytics",
+        description="Delete job runs older than the retention (SLEEKBATCH_JOB_RUN_RETENTION_DAYS, 30 days).",
+    ),
 )

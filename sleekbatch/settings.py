@@ -212,6 +212,16 @@ ORDER_BULK_MAX = 1000
 PRICING_MARGIN = os.environ.get("SLEEKBATCH_PRICING_MARGIN", "0.15")
 PRICING_STYLE_SURCHARGE = os.environ.get("SLEEKBATCH_PRICING_STYLE_SURCHARGE", "0.50")
 
+# --- Analytics ---------------------------------------------------------------------
+
+# Job runs older than this are deleted by the daily analytics.prune_job_runs: job metrics
+# look back at most this far, and a busy month is a few million rows.
+JOB_RUN_RETENTION = timedelta(days=int(os.environ.get("SLEEKBATCH_JOB_RUN_RETENTION_DAYS", 30)))
+# Rows per delete transaction: ~50 ms each on PostgreSQL, short enough not to hold up workers.
+JOB_RUN_PRUNE_CHUNK = 10_000
+# The widest window GET /api/metrics/jobs/ answers for (it reads every run in it).
+JOB_METRICS_MAX_WINDOW = timedelta(days=31)
+
 # --- Mail: failed jobs notify ADMINS ("Name <addr>,Name <addr>") -------------------------
 
 ADMINS = [tuple(item.rsplit(" ", 1)) for item in env_list("ADMINS", "Operations ops@localhost")]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/", include("orders.api.urls")),
     path("api/", include("batches.api.urls")),
+    path("api/", include("analytics.api.urls")),
 ]

@@ -1,0 +1,128 @@
+"""Reads for job metrics: per task name over a window of job runs."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Aggregate, Count, FloatField, Max, Q
+
+from analytics.models import JobRun
+
+
+class _PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY …)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float):
+        super().__init__(expression, fraction=float(fraction))
+
+
+@dataclass(frozen=True)
+class TaskMetrics:
+    task_name: str
+    runs: int
+    succeeded: int
+    failed: int
+    retries: int
+    success_rate: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    max_ms: int | None
+    runs_per_minute: float
+    peak_rss_mib: float | None
+    last_error: str
+    last_error_at: datetime | None
+
+
+def job_metrics_between(*, since: datetime, until: datetime) -> list[TaskMetrics]:
+    """Per task name, the runs that finished in [since, until), by name.
+
+    ``runs`` counts every execution, retried ones included; ``success_rate`` is the share of
+    finished jobs (succeeded or failed for good) that succeeded, None when none finished.
+    """
+    runs = JobRun.objects.filter(finished_at__gte=since, finished_at__lt=until)
+    aggregates = {
+        "runs": Count("id"),
+        "succeeded": Count("id", filter=Q(status=JobRun.Status.SUCCEEDED)),
+        "failed": Count("id", filter=Q(status=JobRun.Status.FAILED)),
+        "retries": Count("id", filter=Q(status=JobRun.Status.RETRYING)),
+        "max_ms": Max("duration_ms"),
+        "peak_rss_kib": Max("peak_rss_kib"),
+    }
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        aggregates["p50_ms"] = _PercentileCont("duration_ms", 0.5)
+        aggregates["p95_ms"] = _PercentileCont("duration_ms", 0.95)
+    rows = list(runs.values("task_name").annotate(**aggregates).order_by("task_name"))
+    if not postgres:
+        _add_percentiles_in_python(runs, rows)
+    last_errors = _last_errors(runs)
+    minutes = max((until - since).total_seconds() / 60, 1e-9)
+    metrics = []
+    for row in rows:
+        finished = row["succeeded"] + row["failed"]
+        error, error_at = last_errors.get(row["task_name"], ("", None))
+        metrics.append(
+            TaskMetrics(
+                task_name=row["task_name"],
+                runs=row["runs"],
+                succeeded=row["succeeded"],
+                failed=row["failed"],
+                retries=row["retries"],
+                success_rate=round(row["succeeded"] / finished, 4) if finished else None,
+                p50_ms=_round(row["p50_ms"]),
+                p95_ms=_round(row["p95_ms"]),
+                max_ms=row["max_ms"],
+                runs_per_minute=round(row["runs"] / minutes, 3),
+                peak_rss_mib=round(row["peak_rss_kib"] / 1024, 1) if row["peak_rss_kib"] else None,
+                last_error=error,
+                last_error_at=error_at,
+            )
+        )
+    return metrics
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+def _last_errors(runs) -> dict[str, tuple[str, datetime]]:
+    """The newest error (a failure, or a retried attempt) of each task name in the window."""
+    errors = (
+        runs.filter(status__in=[JobRun.Status.FAILED, JobRun.Status.RETRYING])
+        .exclude(error="")
+        .order_by("task_name", "-finished_at", "-id")
+    )
+    if connection.vendor == "postgresql":
+        errors = errors.distinct("task_name")
+        return {name: (error, at) for name, error, at in errors.values_list("task_name", "error", "finished_at")}
+    newest: dict[str, tuple[str, datetime]] = {}
+    for name, error, at in errors.values_list("task_name", "error", "finished_at"):
+        newest.setdefault(name, (error, at))
+    return newest
+
+
+def _add_percentiles_in_python(runs, rows: list[dict]) -> None:
+    # SQLite has no percentile aggregate; the embedded default holds few runs per window.
+    durations: dict[str, list[int]] = {}
+    for name, duration in (
+        runs.exclude(duration_ms=None).order_by("task_name", "duration_ms").values_list("task_name", "duration_ms")
+    ):
+        durations.setdefault(name, []).append(duration)
+    for row in rows:
+        values = durations.get(row["task_name"], [])
+        row["p50_ms"] = percentile_cont(values, 0.5)
+        row["p95_ms"] = percentile_cont(values, 0.95)
+
+
+def percentile_cont(sorted_values: list, fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks, as PostgreSQL's percentile_cont."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(sorted_values) - 1)
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
