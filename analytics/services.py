@@ -22,9 +22,9 @@ def job_runs_prune(*, older_than: datetime, chunk_size: int | None = None) -> in
     while True:
         with transaction.atomic(durable=True):
             ids = list(
-                JobRun.objects.filter(finished_at__lt=older_than).order_by("finished_at").values_list("id", flat=True)[
-                    :chunk_size
-                ]
+                JobRun.objects.filter(finished_at__lt=older_than)
+                .order_by("finished_at")
+                .values_list("id", flat=True)[:chunk_size]
             )
             if ids:
                 JobRun.objects.filter(id__in=ids).delete()

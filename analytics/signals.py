@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from celery import signals
 from django.core.mail import mail_admins
-
 from django.utils import timezone
 
 from sleekbatch.correlation import get_correlation_id

@@ -5,7 +5,6 @@ from django.utils import timezone
 from rest_framework import serializers
 
 
-
 class JobMetricsQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False, help_text="ISO 8601; default: an hour before `until`")
     until = serializers.DateTimeField(required=False, help_text="ISO 8601; default: now")
