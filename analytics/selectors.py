@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Aggregate, Count, FloatField, Max, Q
 
-from analytics.models import JobRun
+from analytics.models import DailyStats, JobRun
 
 
 class _PercentileCont(Aggregate):
@@ -126,3 +126,11 @@ def percentile_cont(sorted_values: list, fraction: float) -> float | None:
     lower = int(position)
     upper = min(lower + 1, len(sorted_values) - 1)
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
+
+
+def daily_stats_between(*, first_day, last_day, product_type: str | None = None):
+    """DailyStats rows of the days from ``first_day`` to ``last_day`` (inclusive), by day."""
+    rows = DailyStats.objects.filter(day__gte=first_day, day__lte=last_day)
+    if product_type:
+        rows = rows.filter(product_type=product_type)
+    return rows.order_by("day", "product_type")

@@ -35,4 +35,11 @@ PERIODIC_JOBS = (
         queue="analytics",
         description="Delete job runs older than the retention (SLEEKBATCH_JOB_RUN_RETENTION_DAYS, 30 days).",
     ),
+    PeriodicJob(
+        name="roll up daily stats",
+        task="analytics.rollup_daily",
+        every_seconds=3600,
+        queue="analytics",
+        description="Roll business events up into DailyStats for the days touched since the last run.",
+    ),
 )

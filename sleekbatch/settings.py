@@ -221,6 +221,16 @@ JOB_RUN_RETENTION = timedelta(days=int(os.environ.get("SLEEKBATCH_JOB_RUN_RETENT
 JOB_RUN_PRUNE_CHUNK = 10_000
 # The widest window GET /api/metrics/jobs/ answers for (it reads every run in it).
 JOB_METRICS_MAX_WINDOW = timedelta(days=31)
+# Daily rollups count days in this zone (an IANA name).
+ANALYTICS_TIME_ZONE = os.environ.get("SLEEKBATCH_ANALYTICS_TIME_ZONE", "UTC")
+# Days per rollup statement: one chunk of 7 days of 170,000 orders a day is ~0.7 s on
+# PostgreSQL; fewer days per chunk means shorter transactions and more progress lines.
+ROLLUP_CHUNK_DAYS = 7
+# The incremental rollup also re-reads events recorded this long before its previous run
+# started: longer than any transaction that writes events stays open (task time limit).
+ROLLUP_RECORDED_LAG = timedelta(minutes=10)
+# The widest range GET /api/analytics/daily/ answers for.
+ANALYTICS_DAILY_MAX_DAYS = 366
 
 # --- Mail: failed jobs notify ADMINS ("Name <addr>,Name <addr>") -------------------------
 
