@@ -42,6 +42,8 @@ class ProductionBatch(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "production batches"
+        # Approve, cancel and extend from the review queue: the ops role's decisions (see roles.py).
+        permissions = [("decide_productionbatch", "Can decide batches in review (approve, cancel, extend)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(current_quantity__gte=0) & Q(current_quantity__lte=F("target_quantity")),

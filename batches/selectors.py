@@ -1,12 +1,16 @@
 """Reads of production batches: what the sweep must look at, what the review queue and the API show."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from batches.models import BatchContribution, ProductionBatch
+from orders.models import Order
 from sleekbatch.roles import BUYER, OPS, has_role
+from suppliers.pricing import to_cents
 
 Status = ProductionBatch.Status
 
@@ -62,3 +66,38 @@ def batches_visible_to(user) -> QuerySet[ProductionBatch]:
         own = BatchContribution.objects.filter(batch_id=OuterRef("pk"), order__buyer=user)
         return batches.filter(Exists(own))
     return batches.none()
+
+
+@dataclass(frozen=True)
+class DecisionPreview:
+    """What approving or cancelling one batch in review would do, for the confirmation page."""
+
+    batch: ProductionBatch
+    supplier_order_total: Decimal  # the supplier order approval places: quantity × frozen tier price
+    orders: list  # the pooled orders, each with ``refund_amount`` (what cancelling pays it back)
+    refund_total: Decimal
+
+
+def batch_decision_previews(batch_ids) -> list[DecisionPreview]:
+    """Previews of the batches still in review among ``batch_ids``, oldest decision first (two queries)."""
+    batches = list(batches_in_review().filter(id__in=list(batch_ids)))
+    orders_by_batch: dict = {batch.id: [] for batch in batches}
+    orders = (
+        Order.objects.filter(contribution__batch_id__in=orders_by_batch, workflow_status=Order.Status.POOLED)
+        .select_related("buyer")
+        .annotate(batch_id=F("contribution__batch_id"))
+        .order_by("created_at")
+    )
+    for order in orders:
+        # What batches_cancel refunds: the order's total price (none yet counts as 0).
+        order.refund_amount = order.total_price if order.total_price is not None else Decimal("0.00")
+        orders_by_batch[order.batch_id].append(order)
+    return [
+        DecisionPreview(
+            batch=batch,
+            supplier_order_total=to_cents(batch.supplier_unit_price * batch.current_quantity),
+            orders=orders_by_batch[batch.id],
+            refund_total=sum((order.refund_amount for order in orders_by_batch[batch.id]), Decimal("0.00")),
+        )
+        for batch in batches
+    ]

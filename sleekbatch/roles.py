@@ -54,3 +54,56 @@ class IsBuyerOrOps(BasePermission):
 
     def has_permission(self, request, view):
         return has_role(request.user, BUYER) or has_role(request.user, OPS)
+
+
+def grant_role_permissions(role: str, app_label: str, codenames: list[str]):
+    """A migration operation giving ``role``'s group these permissions of one app (and taking them back).
+
+    Each app grants the permissions of its own models in its own migrations, so the ops role
+    is defined where the models are, and a fresh database has it without any manual step.
+    """
+    from django.db import migrations
+
+    def _permissions(apps):
+        from django.apps import apps as installed_apps
+        from django.contrib.auth.management import create_permissions
+
+        # Permissions are normally created after all migrations ran (post_migrate); create this
+        # app's now, from the models as they are at this migration, so they can be granted here.
+        create_permissions(installed_apps.get_app_config(app_label), apps=apps, verbosity=0)
+        permission_model = apps.get_model("auth", "Permission")
+        found = list(permission_model.objects.filter(content_type__app_label=app_label, codename__in=codenames))
+        missing = set(codenames) - {permission.codename for permission in found}
+        if missing:
+            raise LookupError(f"no such permissions in {app_label}: {', '.join(sorted(missing))}")
+        return found
+
+    def grant(apps, schema_editor):
+        group, _ = apps.get_model("auth", "Group").objects.get_or_create(name=role)
+        group.permissions.add(*_permissions(apps))
+
+    def revoke(apps, schema_editor):
+        group = apps.get_model("auth", "Group").objects.filter(name=role).first()
+        if group is not None:
+            group.permissions.remove(*_permissions(apps))
+
+    operation = migrations.RunPython(grant, revoke)
+    operation.role_grant = (role, app_label, tuple(codenames))  # read by role_grants_in_migrations
+    return operation
+
+
+def role_grants_in_migrations(role: str) -> list[tuple[str, str]]:
+    """``(app_label, codename)`` of every permission the migrations on disk grant ``role``.
+
+    Tests that flush the database (transactional tests) lose the group's permissions with it;
+    this lets them restore exactly what ``migrate`` gives a fresh database.
+    """
+    from django.db.migrations.loader import MigrationLoader
+
+    grants = []
+    for migration in MigrationLoader(None, ignore_no_migrations=True).disk_migrations.values():
+        for operation in migration.operations:
+            granted_role, app_label, codenames = getattr(operation, "role_grant", (None, None, ()))
+            if granted_role == role:
+                grants.extend((app_label, codename) for codename in codenames)
+    return grants

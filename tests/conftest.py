@@ -3,7 +3,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from sleekbatch.roles import BUYER, OPS, SUPPLIER, assign_role
+from sleekbatch.roles import BUYER, OPS, SUPPLIER, assign_role, role_grants_in_migrations
 from tests.factories import UserFactory
 
 requires_postgres = pytest.mark.skipif(
@@ -14,7 +14,20 @@ requires_postgres = pytest.mark.skipif(
 def _persona(username: str, role: str):
     user = UserFactory(username=username)
     assign_role(user, role)
+    if role == OPS:
+        _restore_ops_group_permissions()
     return user
+
+
+def _restore_ops_group_permissions():
+    """The ops group as migrate creates it: a transactional test's flush empties the group table."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    wanted = Q(pk__in=[])
+    for app_label, codename in role_grants_in_migrations(OPS):
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    Group.objects.get(name=OPS).permissions.add(*Permission.objects.filter(wanted))
 
 
 @pytest.fixture

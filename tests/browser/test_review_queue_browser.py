@@ -6,6 +6,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from batches.models import BatchEvent, ProductionBatch
 from suppliers.models import SupplierOrder
 from tests.batches.factories import batch_in_review
+from tests.foundation.test_ops_admin import OPS_LISTS
 
 PASSWORD = "review-queue-pass-1"
 
@@ -30,10 +31,17 @@ def test_an_ops_user_approves_a_batch_from_the_review_queue(chrome, live_server,
     page = chrome.find_element(By.ID, "result_list").text
     chrome.save_screenshot(str(tmp_path / "review-queue.png"))
 
-    # ... and approves the batch
+    # ... chooses to approve the batch, and is shown what that will do
     row_checkbox.click()
     Select(chrome.find_element(By.NAME, "action")).select_by_value("approve")
     chrome.find_element(By.CSS_SELECTOR, "button[name=index]").click()
+    preview = wait.until(expected_conditions.visibility_of_element_located((By.ID, "decision-preview"))).text
+    chrome.save_screenshot(str(tmp_path / "review-queue-confirm-approve.png"))
+    batch.refresh_from_db()
+    assert batch.batch_status == ProductionBatch.Status.ADMIN_REVIEW  # nothing happens before she confirms
+
+    # ... and confirms
+    chrome.find_element(By.CSS_SELECTOR, "input[name=confirm]").click()
     success = wait.until(
         expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, "ul.messagelist li.success"))
     )
@@ -44,12 +52,45 @@ def test_an_ops_user_approves_a_batch_from_the_review_queue(chrome, live_server,
     assert "62 / 100" in page
     assert batch.supplier.name in page
     assert str(batch.id)[:8] in page
-    # ... the approval went through the state machine, in her name
-    assert "Approved, supplier order placed" in success.text
+    # ... the confirmation page showed the supplier order to place and its total (62 × 10.00)
+    assert batch.supplier.name in preview
+    assert "62 units × 10.00" in preview
+    assert "620.00" in preview
+    # ... the approval went through the state machine, in her name, and names the supplier order
     batch.refresh_from_db()
     assert batch.batch_status == ProductionBatch.Status.CONFIRMED
-    assert SupplierOrder.objects.filter(batch=batch).count() == 1
+    placed = SupplierOrder.objects.get(batch=batch)
+    assert f"supplier order {placed.order_number} placed" in success.text
     event = BatchEvent.objects.get(batch=batch)
     assert (event.kind, event.actor) == (BatchEvent.Kind.CONFIRMED, olivia)
     # ... and the batch left the queue
     assert not chrome.find_elements(By.CSS_SELECTOR, f"input[name=_selected_action][value='{batch.id}']")
+
+
+def test_ops_open_every_admin_list_their_role_needs(chrome, live_server, olivia, tmp_path):
+    # given
+    olivia.set_password(PASSWORD)
+    olivia.save()
+    batch_in_review(55, target=100, orders=2)
+    wait = WebDriverWait(chrome, 20)
+    chrome.get(f"{live_server.url}/admin/login/?next=/admin/")
+    chrome.find_element(By.NAME, "username").send_keys("olivia")
+    chrome.find_element(By.NAME, "password").send_keys(PASSWORD)
+    chrome.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait.until(expected_conditions.visibility_of_element_located((By.ID, "content-main")))
+    chrome.save_screenshot(str(tmp_path / "admin-index.png"))
+
+    for url in OPS_LISTS:
+        # when
+        chrome.get(f"{live_server.url}{url}")
+        wait.until(expected_conditions.visibility_of_element_located((By.ID, "content")))
+        name = url.strip("/").replace("/", "-")
+        chrome.save_screenshot(str(tmp_path / f"{name}.png"))
+
+        # then: the list, not a 403, and nothing wider than the window
+        assert chrome.find_elements(By.ID, "changelist"), f"{url}: {chrome.find_element(By.TAG_NAME, 'body').text}"
+        overflow = chrome.execute_script(
+            "const boxes = [document.documentElement, ...document.querySelectorAll('#changelist .results')];"
+            "return boxes.filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.className || b.tagName);"
+        )
+        assert not overflow, f"{url} scrolls sideways: {overflow}"

@@ -1,0 +1,14 @@
+from django.db import migrations
+
+from sleekbatch.roles import OPS, grant_role_permissions
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("orders", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    # Ops read orders and refunds; only the workflow writes them.
+    operations = [grant_role_permissions(OPS, "orders", ["view_order", "view_refund"])]
