@@ -5,7 +5,7 @@ from sleekbatch.roles import OPS, grant_role_permissions
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0001_initial"),
+        ("analytics", "0003_daily_stats"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
