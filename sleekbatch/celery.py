@@ -7,9 +7,24 @@ is routed by its name prefix to one queue per kind of work (see settings).
 import os
 
 from celery import Celery, signals
+from django.core.exceptions import ImproperlyConfigured
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sleekbatch.settings")
+
+
+def _load_settings_or_exit() -> None:
+    """Load the settings now, so that a configuration error (an insecure SECRET_KEY, a bad
+    DATABASE_URL) stops a worker, beat or web process with one line rather than a traceback."""
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - the access loads the settings module
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"sleekbatch: configuration error: {exc}") from None
+
+
+_load_settings_or_exit()
 # filesystem:// (the embedded default) with atomic message writes; see sleekbatch/broker.py.
 TRANSPORT_ALIASES["filesystem"] = "sleekbatch.broker:Transport"
 

@@ -12,6 +12,7 @@
 # ranking held.) Hence sync workers, one per core plus one. On a host that runs only the
 # web tier, more (2 × cores + 1) may pay; set WEB_WORKERS and measure with `make bench`.
 import os
+import sys
 
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS") or (os.cpu_count() or 1) + 1)
@@ -23,3 +24,13 @@ timeout = 30
 # Several gunicorns on one host (make up, the demo, the bench, tests) would all claim
 # the same ~/.gunicorn/gunicorn.ctl; nothing here uses the control interface.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Load the settings in the master: a configuration error (an insecure SECRET_KEY) is one
+    line and exit status 1, instead of every worker failing to boot with a traceback."""
+    try:
+        import sleekbatch  # noqa: F401 - loads the settings (sleekbatch/celery.py)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr, flush=True)
+        os._exit(1)

@@ -7,7 +7,10 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from django.http import HttpRequest
+
 from sleekbatch.correlation import get_correlation_id
+from sleekbatch.redaction import redact_path
 
 # Attributes every LogRecord has; anything else was passed through ``extra``.
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "correlation_id"}
@@ -16,8 +19,19 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 class CorrelationIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "correlation_id", None):
-            record.correlation_id = get_correlation_id()
+            # django.request logs a 4xx after the middleware has left the request's
+            # context; the request it passes along still knows its id.
+            request = getattr(record, "request", None)
+            record.correlation_id = getattr(request, "correlation_id", "") or get_correlation_id()
         return True
+
+
+def _request_fields(request: HttpRequest) -> dict:
+    """A request as a log field: method and path, the query string redacted (no tokens in logs)."""
+    try:
+        return {"method": request.method, "path": redact_path(request.get_full_path())}
+    except Exception:  # a request too broken to describe (e.g. a refused Host) still gets its line
+        return {"method": getattr(request, "method", ""), "path": redact_path(getattr(request, "path", ""))}
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,7 +45,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                payload[key] = value
+                payload[key] = _request_fields(value) if isinstance(value, HttpRequest) else value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)

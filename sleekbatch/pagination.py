@@ -1,3 +1,5 @@
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 
@@ -13,3 +15,19 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        """The cursor, or a 400: one that does not decode, or whose position is not a timestamp
+        (a forged cursor would otherwise reach the database as a date and fail there, a 500)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:  # well-formed but impossible, such as month 13
+                valid = False
+            if not valid:
+                raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        return cursor

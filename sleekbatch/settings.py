@@ -30,7 +30,11 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-embedded-default-key-change-me-in-production"
+# The embedded default (no DATABASE_URL: `make demo`, `make up` on a fresh clone) may run on
+# the repository's key; anything else must bring its own (see secret_key_problem below).
+EMBEDDED_PROFILE = not os.environ.get("DATABASE_URL")
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-change-me-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://localhost:8000,http://127.0.0.1:8000")
 
@@ -118,6 +122,33 @@ else:
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported engine {_db['ENGINE']!r} (use postgres:// or sqlite://)")
 
 DATABASES = {"default": _db}
+
+# --- Secret key: refuse to start on a key anyone can read ---------------------------
+
+# Django's own bar (check --deploy W009): 50 characters, 5 distinct ones, not "django-insecure-".
+SECRET_KEY_MIN_LENGTH = 50
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "insecure", "placeholder", "example", "secret-key")
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why a key must not sign production sessions, or None when it may."""
+    if not key:
+        return "SECRET_KEY is not set"
+    lowered = key.lower()
+    if key == EMBEDDED_SECRET_KEY or any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "SECRET_KEY is a placeholder"
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 5:
+        return f"SECRET_KEY is too short (at least {SECRET_KEY_MIN_LENGTH} characters, 5 distinct)"
+    return None
+
+
+if not DEBUG and not EMBEDDED_PROFILE:
+    _key_problem = secret_key_problem(os.environ.get("SECRET_KEY"))
+    if _key_problem:
+        raise ImproperlyConfigured(
+            f"{_key_problem}: outside DEBUG and the embedded default, set SECRET_KEY to a random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
 IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,6 +269,16 @@ ADMINS = [tuple(item.rsplit(" ", 1)) for item in env_list("ADMINS", "Operations 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "sleekbatch@localhost")
+# Django's error mail (a 500, a failing management command): secrets redacted, and
+# one mail per distinct error per ERROR_MAIL_REPEAT_SECONDS, at most
+# ERROR_MAIL_MAX_PER_HOUR in all (sleekbatch/error_reports.py). Longer or fewer
+# means a quieter inbox and a later word about a second, different error.
+DEFAULT_EXCEPTION_REPORTER = "sleekbatch.error_reports.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "sleekbatch.error_reports.RedactingExceptionReporterFilter"
+ERROR_MAIL_REPEAT_SECONDS = int(os.environ.get("SLEEKBATCH_ERROR_MAIL_REPEAT_SECONDS", 600))
+ERROR_MAIL_MAX_PER_HOUR = int(os.environ.get("SLEEKBATCH_ERROR_MAIL_MAX_PER_HOUR", 20))
+# Largest request body (Django's default, named): a bulk of 1,000 orders is ~200 KB. Larger is a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- REST framework ---------------------------------------------------------------
 
@@ -249,6 +290,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only; duplicate keys, NUL, lone surrogates and deep nesting are a 400 (sleekbatch/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["sleekbatch.parsers.StrictJSONParser"],
+    "EXCEPTION_HANDLER": "sleekbatch.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -278,13 +322,29 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "sleekbatch.logging.CorrelationIdFilter"}},
+    "filters": {
+        "correlation": {"()": "sleekbatch.logging.CorrelationIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {"json": {"()": "sleekbatch.logging.JsonFormatter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["correlation"]},
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "sleekbatch.error_reports.RateLimitedAdminEmailHandler",
+            "filters": ["require_debug_false"],
+        },
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces Django's default "django" logger (console under DEBUG + unlimited mail):
+        # its records reach the JSON console through the root, and mail is rate-limited.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # A foreign Host header is a client's mistake or a scanner, not an error to mail (or log) each time.
+        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+        # gunicorn: one JSON line per record (sleekbatch/gunicorn_conf.py points its loggers here).
+        "gunicorn.error": {"level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
         # The pool logs every failed reconnect; the failure itself surfaces once.
         "psycopg.pool": {"level": "ERROR"},

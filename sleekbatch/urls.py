@@ -12,3 +12,9 @@ urlpatterns = [
     path("api/", include("batches.api.urls")),
     path("api/", include("analytics.api.urls")),
 ]
+
+# JSON under /api/, Django's pages elsewhere (sleekbatch/api_errors.py).
+handler400 = "sleekbatch.api_errors.bad_request"
+handler403 = "sleekbatch.api_errors.permission_denied"
+handler404 = "sleekbatch.api_errors.page_not_found"
+handler500 = "sleekbatch.api_errors.server_error"

@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,8 +41,6 @@ def idempotency_key_from(request) -> str | None:
 
 
 class OrderListCreateView(APIView):
-    parser_classes = [JSONParser]
-
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsBuyer()]
@@ -100,7 +97,6 @@ class OrderListCreateView(APIView):
 
 
 class OrderBulkCreateView(APIView):
-    parser_classes = [JSONParser]
     permission_classes = [IsBuyer]
 
     @extend_schema(request=OrderBulkSubmitSerializer, responses={202: OrderSerializer(many=True), 400: None})
