@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from batches import fill
+
 
 class ProductionBatch(models.Model):
     class Status(models.TextChoices):
@@ -78,9 +80,7 @@ class ProductionBatch(models.Model):
 
     @property
     def fill_percent(self):
-        from batches.state import fill_percent
-
-        return fill_percent(self.current_quantity, self.target_quantity)
+        return fill.fill_percent(current_quantity=self.current_quantity, target_quantity=self.target_quantity)
 
 
 class BatchInReview(ProductionBatch):

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from batches import state
+from batches.fill import fill_reaches
 from batches.models import ProductionBatch
 from batches.selectors import batches_due_for_orchestration
 
@@ -68,7 +69,7 @@ def batch_decision(*, current_quantity: int, target_quantity: int, window_closed
     """The decision table for one batch: CONFIRM, REVIEW, CANCEL, NEARING or None (leave it be)."""
 
     def reaches(percent: int) -> bool:
-        return current_quantity * 100 >= target_quantity * percent
+        return fill_reaches(current_quantity=current_quantity, target_quantity=target_quantity, percent=percent)
 
     if reaches(settings.BATCH_CONFIRM_FILL_PERCENT):
         return CONFIRM

@@ -7,22 +7,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
 
+from batches.fill import fill_basis_points
 from batches.models import BatchContribution, ProductionBatch
 from orders.models import Order
 from sleekbatch.roles import BUYER, OPS, has_role
 from suppliers.pricing import to_cents
 
 Status = ProductionBatch.Status
-
-
-def basis_points(percent: int) -> int:
-    """A percent threshold in the units of ``fill_basis_points`` (75 → 7500).
-
-    ``fill_basis_points`` is ``current * 10000 / target`` truncated, so for a whole-number
-    threshold ``fill_basis_points >= 7500`` holds exactly when ``current * 100 >= target * 75``:
-    74.99% never passes for 75%.
-    """
-    return int(percent) * 100
 
 
 def batches_due_for_orchestration(*, now: datetime) -> list[QuerySet[ProductionBatch]]:
@@ -36,8 +27,8 @@ def batches_due_for_orchestration(*, now: datetime) -> list[QuerySet[ProductionB
     every open batch. A batch can be in more than one selection; the decision table, not the
     selection, says what it becomes. With none due the three cost a few index pages each.
     """
-    confirm_bp = basis_points(settings.BATCH_CONFIRM_FILL_PERCENT)
-    nearing_bp = basis_points(settings.BATCH_NEARING_FILL_PERCENT)
+    confirm_bp = fill_basis_points(settings.BATCH_CONFIRM_FILL_PERCENT)
+    nearing_bp = fill_basis_points(settings.BATCH_NEARING_FILL_PERCENT)
     open_batches = ProductionBatch.objects.filter(batch_status=Status.OPEN)
     return [
         open_batches.filter(window_closes_at__lte=now).order_by("window_closes_at"),

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 from uuid import UUID
 
@@ -60,11 +60,6 @@ class BatchNotInReview(BatchTransitionError):
                 "no decision was made. Reload to see its current state."
             )
         super().__init__(message)
-
-
-def fill_percent(current_quantity: int, target_quantity: int) -> Decimal:
-    """Fill in percent, rounded down to cents so 74.999% never reads as the 75% that confirms."""
-    return (Decimal(current_quantity) * 100 / Decimal(target_quantity)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from batches.fill import fill_crossed
 from orders.models import Order
 from suppliers.matching import MatchedOffer, OfferBook
 from suppliers.pricing import buyer_unit_price_from_supplier_price
@@ -76,8 +77,12 @@ class BatchSlot:
 
     def crossed(self, percent: int) -> bool:
         """Whether this claim brought the batch from below ``percent`` full to at least it."""
-        threshold = self.target_quantity * percent
-        return self.quantity_before * 100 < threshold <= self.quantity * 100
+        return fill_crossed(
+            quantity_before=self.quantity_before,
+            quantity_after=self.quantity,
+            target_quantity=self.target_quantity,
+            percent=percent,
+        )
 
 
 @dataclass
