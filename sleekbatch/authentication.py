@@ -13,12 +13,10 @@ process (a revoked token, a deactivated user, a role taken away) takes effect
 here only when the entry expires, i.e. up to AUTH_CACHE_TTL_SECONDS late. A
 change made through the ORM in this process (``token.delete()``,
 ``user.save()``, ``user.groups.remove(…)``, a group renamed or deleted) empties
-this process's cache at once (signals below). ``QuerySet.update()`` and raw SQL
+this process's cache at once (receivers connected in SleekbatchConfig.ready()). ``QuerySet.update()`` and raw SQL
 send no signal: they too wait for the TTL.
 """
 
-import threading
-import time
 from functools import cache
 
 from django.contrib.auth import get_user_model
@@ -30,6 +28,8 @@ from drf_spectacular.authentication import TokenScheme
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
+
+from sleekbatch.ttl_cache import TTLCache
 
 # How long a process trusts what it read about a token. Short, because it is also
 # how late a revocation made elsewhere takes effect here (see the module docstring);
@@ -59,40 +59,20 @@ def _user_by_token_sql(alias: str) -> str:
     )
 
 
-class _TokenCache:
-    """token key → (expiry, database alias, the user's column values, role names)."""
-
-    def __init__(self):
-        self._entries: dict[str, tuple[float, str, tuple, frozenset[str]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[str, tuple, frozenset[str]] | None:
-        entry = self._entries.get(key)
-        if entry is None or time.monotonic() >= entry[0]:
-            return None
-        return entry[1:]
-
-    def put(self, key: str, alias: str, values: tuple, roles: frozenset[str]) -> None:
-        with self._lock:
-            if len(self._entries) >= AUTH_CACHE_MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (time.monotonic() + AUTH_CACHE_TTL_SECONDS, alias, values, roles)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+# token key → (database alias, the user's column values, role names)
+_token_cache = TTLCache(ttl_seconds=AUTH_CACHE_TTL_SECONDS, max_entries=AUTH_CACHE_MAX_ENTRIES)
 
 
-_token_cache = _TokenCache()
-
-
-def token_cache_clear(**kwargs) -> None:
-    """Forget every remembered token in this process (a signal receiver, too)."""
+def token_cache_clear(**signal_kwargs) -> None:
+    """Forget every remembered token in this process (the receiver connected in ``SleekbatchConfig.ready()``)."""
     _token_cache.clear()
 
 
-def _connect_invalidation() -> None:
-    # Clearing everything is simplest and cheap: these changes are rare, a refill is one query per token.
+def token_cache_connect_invalidation() -> None:
+    """Clear the cache on every ORM change to tokens, users, groups and memberships.
+
+    Clearing everything is simplest and cheap: these changes are rare, a refill is one query per token.
+    """
     user_model = get_user_model()
     for sender in (Token, user_model, Group):
         post_save.connect(token_cache_clear, sender=sender, dispatch_uid=f"token_cache_clear_save_{sender.__name__}")
@@ -100,9 +80,6 @@ def _connect_invalidation() -> None:
     m2m_changed.connect(
         token_cache_clear, sender=user_model.groups.through, dispatch_uid="token_cache_clear_user_groups"
     )
-
-
-_connect_invalidation()
 
 
 @cache
@@ -122,7 +99,7 @@ class TokenWithRolesAuthentication(TokenAuthentication):
                 raise AuthenticationFailed(_("Invalid token."))
             values = tuple(getattr(rows[0], name) for name in _user_fields())
             roles = frozenset(row.role_name for row in rows if row.role_name is not None)
-            _token_cache.put(key, alias, values, roles)
+            _token_cache.put(key, (alias, values, roles))
         else:
             alias, values, roles = cached
         # A fresh instance per request: a view may change its user without touching the cache.

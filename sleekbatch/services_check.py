@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection
 
+from sleekbatch.celery import app
+
 
 class ServiceUnavailable(Exception):
     pass
@@ -35,8 +37,6 @@ def check_database() -> None:
 
 
 def check_broker(timeout: float = 3.0) -> None:
-    from sleekbatch.celery import app
-
     url = settings.CELERY_BROKER_URL
     try:
         with app.connection_for_write() as conn:
