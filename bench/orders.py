@@ -67,9 +67,9 @@ def split_sizes(quantity: int, rng: random.Random) -> dict[str, int]:
 
 def catalog_product_types() -> dict[str, int]:
     """Product type → most styles any of its offers runs, from the live catalogue."""
-    from orders.selectors import product_catalog_load
+    from suppliers.catalog import catalog_load
 
-    return {rules.product_type: rules.max_styles for rules in product_catalog_load().values()}
+    return {rules.product_type: rules.max_styles for rules in catalog_load().values()}
 
 
 def copy_text(value) -> str:

@@ -1,109 +1,27 @@
-"""Reads for orders: what a user may see, and the product catalogue intake validates against."""
+"""Reads for orders: what a user may see, and what pooling's recovery check asks."""
 
-import threading
-import time
 import uuid
-from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import F, Max, QuerySet
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from orders.models import Order
 from sleekbatch.roles import OPS, has_role
-from suppliers.models import Supplier, SupplierOffer
-
-# How long a web process trusts its copy of the catalogue. Intake validates
-# every order against it, and querying offers on each POST would be the second
-# most expensive statement of the request. A stale copy can only be too
-# permissive (see product_catalog_lookup), and pooling re-checks offers anyway.
-PRODUCT_CATALOG_TTL_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
-class ProductRules:
-    product_type: str
-    # The largest max_styles among the active offers: an order with more
-    # distinct styles than this fits no supplier's batch.
-    max_styles: int
+def order_with_batch_id() -> QuerySet[Order]:
+    """Orders with ``contribution_batch_id``, the id of the batch that pooled each (or None).
 
-
-class _ProductCatalogCache:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._rules: dict[str, ProductRules] = {}
-        self._expires_at = 0.0
-
-    def get(self) -> dict[str, ProductRules] | None:
-        if time.monotonic() >= self._expires_at:
-            return None
-        return self._rules
-
-    def put(self, rules: dict[str, ProductRules]) -> None:
-        with self._lock:
-            self._rules = rules
-            self._expires_at = time.monotonic() + PRODUCT_CATALOG_TTL_SECONDS
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules = {}
-            self._expires_at = 0.0
-
-
-_catalog = _ProductCatalogCache()
-
-
-def product_catalog_load() -> dict[str, ProductRules]:
-    """Every product type with an active offer from an active supplier (one query)."""
-    rows = (
-        SupplierOffer.objects.filter(is_active=True, supplier__is_active=True)
-        .values("product_type")
-        .annotate(max_styles=Max("max_styles"))
-        .order_by()
-    )
-    return {row["product_type"]: ProductRules(row["product_type"], row["max_styles"]) for row in rows}
-
-
-def product_catalog_get(*, refresh: bool = False) -> dict[str, ProductRules]:
-    rules = None if refresh else _catalog.get()
-    if rules is None:
-        rules = product_catalog_load()
-        _catalog.put(rules)
-    return rules
-
-
-def product_catalog_clear() -> None:
-    _catalog.clear()
-
-
-def product_catalog_lookup(*, product_types: set[str], styles_needed: dict[str, int]) -> dict[str, ProductRules]:
-    """Rules for the given product types, from the cached catalogue when it can say yes.
-
-    A cached answer that would *reject* (unknown product type, too few styles)
-    is confirmed against the database first, so a new offer is usable at once
-    and no order is refused because of a stale copy.
+    Read through the reverse relation a batch contribution adds to ``Order``, so the
+    orders app names no batch model; the order serializer reads the annotation.
     """
-    catalog = product_catalog_get()
-    if all(
-        product_type in catalog and catalog[product_type].max_styles >= styles_needed.get(product_type, 0)
-        for product_type in product_types
-    ):
-        return catalog
-    return product_catalog_get(refresh=True)
-
-
-@receiver(post_save, sender=SupplierOffer)
-@receiver(post_delete, sender=SupplierOffer)
-@receiver(post_save, sender=Supplier)
-@receiver(post_delete, sender=Supplier)
-def _offers_changed(**kwargs) -> None:
-    # Only this process learns of the change; others catch up within the TTL.
-    product_catalog_clear()
+    return Order.objects.annotate(contribution_batch_id=F("contribution__batch_id"))
 
 
 def order_visible_to(*, user) -> QuerySet[Order]:
     """Ops see every order, a buyer only their own."""
-    orders = Order.objects.annotate(contribution_batch_id=F("contribution__batch_id"))
+    orders = order_with_batch_id()
     if has_role(user, OPS):
         return orders
     return orders.filter(buyer=user)
@@ -121,4 +39,11 @@ def order_get(*, user, order_id: uuid.UUID) -> Order | None:
 
 
 def order_get_by_idempotency_key(*, buyer, idempotency_key: str) -> Order | None:
-    return Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+    return order_with_batch_id().filter(buyer=buyer, idempotency_key=idempotency_key).first()
+
+
+def order_submitted_waiting(*, older_than: timedelta) -> bool:
+    """Whether an order has been submitted for longer than ``older_than`` (pooling's recovery check)."""
+    return Order.objects.filter(
+        workflow_status=Order.Status.SUBMITTED, created_at__lt=timezone.now() - older_than
+    ).exists()

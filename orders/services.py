@@ -1,7 +1,8 @@
 """Writes for order intake: submitting one order (idempotently) or a bulk of them.
 
 Input arrives validated (orders.api.serializers). One order is one INSERT, a
-bulk is one transaction; either way pooling is requested once, after commit.
+bulk is one transaction; either way ``orders_submitted`` is sent once, after commit
+(pooling listens to it).
 """
 
 import hashlib
@@ -14,7 +15,7 @@ from django.db import IntegrityError, connections, router, transaction
 
 from orders.models import Order
 from orders.selectors import order_get_by_idempotency_key
-from orders.tasks import request_pooling
+from orders.signals import orders_submitted
 
 
 class StyleDetail(TypedDict, total=False):
@@ -137,7 +138,11 @@ def _insert_alone(order: Order) -> None:
         # request of the system.
         _order_insert(order)
     # Runs now if the INSERT has committed, else when the caller's transaction does.
-    transaction.on_commit(request_pooling)
+    transaction.on_commit(_announce_submitted)
+
+
+def _announce_submitted() -> None:
+    orders_submitted.send(sender=Order)
 
 
 def order_submit_bulk(*, buyer, orders: list[OrderInput], correlation_id: str = "") -> list[Order]:
@@ -154,8 +159,8 @@ def order_submit_bulk(*, buyer, orders: list[OrderInput], correlation_id: str = 
     ]
     with transaction.atomic(durable=True):
         Order.objects.bulk_create(new_orders)
-        # One pooling request for the whole bulk: the pooling job claims submitted orders in bulk.
-        transaction.on_commit(request_pooling)
+        # One announcement for the whole bulk: pooling claims submitted orders in bulk.
+        transaction.on_commit(_announce_submitted)
     for order in new_orders:
         order.contribution_batch_id = None
     return new_orders

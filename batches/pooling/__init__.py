@@ -1,19 +1,11 @@
-"""Order pooling (DESIGN.md "Order pooling"): claim submitted orders in chunks, pool them into batches.
+"""Order pooling: claim submitted orders in chunks and pool them into batches (docs/pooling.md).
 
-- ``claim``   — the service: one transaction takes up to ``CLAIM_CHUNK`` of the oldest
-  submitted orders (FOR UPDATE SKIP LOCKED), takes the per-product-type locks, decides
-  and writes; ``orders_drain_submitted`` loops claims within a time budget.
-- ``routing`` — the decisions in memory: compatibility, the fullest fitting batch, direct
-  and rejected orders, prices.
-- ``writes``  — the decisions stored in bulk: each batch row updated once per claim.
+- ``tasks``   — the drain and recovery tasks, and the trigger intake reaches by signal;
+- ``claim``   — one transaction takes up to ``CLAIM_CHUNK`` of the oldest submitted orders,
+  locks, decides and writes; ``pooling_drain`` loops claims within a time budget;
+- ``routing`` — the decisions in memory; ``writes`` — the decisions stored in bulk.
 """
 
-from batches.pooling.claim import (
-    CLAIM_CHUNK,
-    DrainResult,
-    orders_drain_submitted,
-    orders_pool_submitted,
-    submitted_orders_waiting,
-)
+from batches.pooling.claim import CLAIM_CHUNK, DrainResult, pooling_claim, pooling_drain
 
-__all__ = ["CLAIM_CHUNK", "DrainResult", "orders_drain_submitted", "orders_pool_submitted", "submitted_orders_waiting"]
+__all__ = ["CLAIM_CHUNK", "DrainResult", "pooling_claim", "pooling_drain"]

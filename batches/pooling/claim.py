@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from django.db import connection, transaction
@@ -49,7 +49,7 @@ CLAIM_CHUNK = int(os.environ.get("SLEEKBATCH_POOLING_CLAIM_CHUNK", 1000))
 PRODUCT_LOCK_NAMESPACE = 0x5B0011
 
 
-def orders_pool_submitted(*, limit: int | None = None, offers: OfferBook | None = None) -> int:
+def pooling_claim(*, limit: int | None = None, offers: OfferBook | None = None) -> int:
     """Pool one claim of the oldest submitted orders; returns how many it claimed (0: none claimable).
 
     Running it again, or concurrently, changes nothing already done: the claim sees only
@@ -87,7 +87,7 @@ class DrainResult:
     budget_spent: bool
 
 
-def orders_drain_submitted(
+def pooling_drain(
     *, time_budget_seconds: float, limit: int | None = None, on_backlog: Callable[[], None] | None = None
 ) -> DrainResult:
     """Claim until a claim finds nothing or the time budget is spent.
@@ -95,11 +95,11 @@ def orders_drain_submitted(
     A claim finds nothing only when every submitted order it could see was pooled or
     held by another claim, whose drain goes on; so the last drain standing stops on an
     empty backlog. An order committed later has requested a drain of its own (see
-    orders/tasks.py). After the first full claim ``on_backlog`` is called once, so that
+    docs/pooling.md). After the first full claim ``on_backlog`` is called once, so that
     a second worker can join in on the product types this drain does not hold.
 
     Each claim hands the batches it brought to the confirm threshold to orchestration
-    right after its commit (the issue asks that confirmation not wait). Deciding a batch
+    right after its commit, so that confirmation does not wait for the sweep. Deciding a batch
     writes about as much as pooling its orders did, so on a busy machine orchestration
     competes with pooling for the same workers; that work is owed either way.
     """
@@ -108,7 +108,7 @@ def orders_drain_submitted(
     offers = OfferBook()  # offers are looked up once per product type for the whole drain
     total = claims = 0
     while True:
-        claimed = orders_pool_submitted(limit=limit, offers=offers)
+        claimed = pooling_claim(limit=limit, offers=offers)
         total += claimed
         claims += 1
         if claimed == limit and claims == 1 and on_backlog is not None:
@@ -127,13 +127,6 @@ def _call_for_help(on_backlog: Callable[[], None]) -> None:
         on_backlog()
     except Exception:
         logger.warning("pooling_backlog_request_failed", exc_info=True)
-
-
-def submitted_orders_waiting(*, older_than: timedelta) -> bool:
-    """Whether an order has been submitted for longer than ``older_than`` (the recovery check)."""
-    return Order.objects.filter(
-        workflow_status=Order.Status.SUBMITTED, created_at__lt=timezone.now() - older_than
-    ).exists()
 
 
 def _claim_submitted(limit: int, product_types: list[str] | None) -> list[ClaimedOrder]:

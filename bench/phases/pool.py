@@ -56,7 +56,7 @@ def check_arguments(args, parser) -> None:
 def run(ctx) -> dict:
     from django.utils import timezone
 
-    from orders.tasks import request_pooling
+    from batches.pooling.tasks import request_pooling
 
     args = ctx.args
     ctx.reset_bench_data()

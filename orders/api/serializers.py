@@ -8,9 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from batches.models import BatchContribution
 from orders.models import Order
-from orders.selectors import product_catalog_lookup
+from suppliers.catalog import catalog_lookup
 
 STYLE_MAX_LENGTH = 50
 COLOR_MAX_LENGTH = 30
@@ -102,7 +101,7 @@ def catalog_errors(orders: list[dict]) -> dict[int, dict[str, list[str]]]:
     for order in orders:
         distinct_styles = len({item["style"] for item in order["style_details"]})
         styles_needed[order["product_type"]] = max(styles_needed.get(order["product_type"], 0), distinct_styles)
-    catalog = product_catalog_lookup(product_types=set(styles_needed), styles_needed=styles_needed)
+    catalog = catalog_lookup(product_types=set(styles_needed), styles_needed=styles_needed)
 
     errors: dict[int, dict[str, list[str]]] = {}
     for index, order in enumerate(orders):
@@ -227,5 +226,5 @@ class OrderSerializer(serializers.Serializer):
         if hasattr(order, "contribution_batch_id"):
             batch_id = order.contribution_batch_id
         else:
-            batch_id = BatchContribution.objects.filter(order=order).values_list("batch_id", flat=True).first()
+            batch_id = Order.objects.filter(pk=order.pk).values_list("contribution__batch_id", flat=True).first()
         return str(batch_id) if batch_id else None

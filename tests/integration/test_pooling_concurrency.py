@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from batches.models import BatchContribution, ProductionBatch
+from batches.pooling.tasks import drain_submitted, recover_submitted, request_pooling
 from orders.models import Order
-from orders.tasks import drain_submitted, recover_submitted, request_pooling
 from suppliers.models import SupplierOrder
 from tests.factories import OrderFactory, SupplierOfferFactory, UserFactory
 from tests.integration.workers import wait_until

@@ -1,22 +1,22 @@
 import pytest
 
-from orders.selectors import product_catalog_clear
+from suppliers.catalog import catalog_clear
 from tests.factories import SupplierOfferFactory
 
 
 @pytest.fixture(autouse=True)
 def fresh_product_catalog():
     """The catalogue is cached per process; each test starts from the database."""
-    product_catalog_clear()
+    catalog_clear()
     yield
-    product_catalog_clear()
+    catalog_clear()
 
 
 @pytest.fixture(autouse=True)
 def pooling_requests(monkeypatch):
     """Records each request_pooling() call instead of sending a task to the broker."""
     calls = []
-    monkeypatch.setattr("orders.services.request_pooling", lambda: calls.append("pooling"))
+    monkeypatch.setattr("batches.pooling.tasks.request_pooling", lambda: calls.append("pooling"))
     return calls
 
 

@@ -21,7 +21,7 @@ def pooling_sees(monkeypatch):
             }
         )
 
-    monkeypatch.setattr("orders.services.request_pooling", probe)
+    monkeypatch.setattr("batches.pooling.tasks.request_pooling", probe)
     return seen
 
 

@@ -1,8 +1,8 @@
 import pytest
 
+from batches.pooling.tasks import DRAIN_REQUEST
 from batches.tasks import orchestrate_batches
 from orders.models import Order
-from orders.tasks import DRAIN_REQUEST
 from tests.factories import OrderFactory, ProductionBatchFactory, SupplierOfferFactory
 
 # MOQ 100, tiers 12.00 / 10.00 from 100 / 9.00 from 200; buyer price at the target 11.50.

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
-from batches.pooling import orders_pool_submitted
+from batches.pooling import pooling_claim
 from orders.models import Order
 from suppliers.models import SupplierOrder
 from tests.pooling.conftest import open_batch, submitted
@@ -28,7 +28,7 @@ def test_it_opens_a_batch_with_the_best_offer_when_none_is_joinable(hoodie_offer
     before = timezone.now()
 
     # when
-    claimed = orders_pool_submitted()
+    claimed = pooling_claim()
 
     # then
     assert claimed == 1
@@ -62,7 +62,7 @@ def test_it_joins_the_fullest_compatible_batch(hoodie_offer, orchestration_reque
     order = submitted(quantity=10)
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     emptier, fullest = refreshed(emptier, fullest)
@@ -79,7 +79,7 @@ def test_it_never_splits_an_order_over_the_room_left(hoodie_offer, orchestration
     too_big_for_the_fullest = submitted(quantity=10)
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then: 5 fills the 95 exactly (the target is inclusive); 10 goes to the next fullest
     nearly_full, roomy = refreshed(nearly_full, roomy)
@@ -95,7 +95,7 @@ def test_it_keeps_a_batch_within_its_max_styles(hoodie_offer, orchestration_requ
     new_style = submitted(quantity=10, styles=("vintage",))
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     (full_of_styles,) = refreshed(full_of_styles)
@@ -111,7 +111,7 @@ def test_it_adds_the_orders_new_styles_to_the_batch(hoodie_offer, orchestration_
     submitted(quantity=10, styles=("slim", "classic"))
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     (batch,) = refreshed(batch)
@@ -126,7 +126,7 @@ def test_it_joins_only_open_batches_whose_window_is_open(hoodie_offer, orchestra
     order = submitted(quantity=10)
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     batch = BatchContribution.objects.get(order=order).batch
@@ -141,7 +141,7 @@ def test_it_prices_each_order_for_its_own_style_count(hoodie_offer, orchestratio
     three_styles = submitted(quantity=12, styles=("classic", "crop", "slim"))
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then: 10.00 × 1.15, plus 0.50 per style beyond the first
     one_style, three_styles = refreshed(one_style, three_styles)
@@ -157,7 +157,7 @@ def test_it_makes_an_order_that_reaches_the_moq_a_direct_order(hoodie_offer, orc
     order = submitted(quantity=250, styles=("classic", "crop"))
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then: priced at the tier its own quantity reaches (9.00 × 1.15 + 0.50)
     (order,) = refreshed(order)
@@ -180,7 +180,7 @@ def test_it_makes_an_order_of_exactly_the_moq_a_direct_order(hoodie_offer, orche
     below_moq = submitted(quantity=99)
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     at_moq, below_moq = refreshed(at_moq, below_moq)
@@ -197,7 +197,7 @@ def test_it_rejects_what_no_supplier_can_make_with_a_reason(hoodie_offer, orches
     fine = submitted()
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     nobody_makes_it, too_many_units, too_many_styles, fine = refreshed(
@@ -221,7 +221,7 @@ def test_it_opens_no_more_batches_than_the_quantities_need(hoodie_offer, orchest
     orders = [submitted(quantity=10) for _ in range(25)]
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then
     assert sorted(ProductionBatch.objects.values_list("current_quantity", flat=True)) == [50, 100, 100]
@@ -239,7 +239,7 @@ def test_it_claims_the_oldest_submitted_orders_first(hoodie_offer, orchestration
         Order.objects.filter(pk=order.pk).update(created_at=now - timedelta(minutes=age))
 
     # when
-    claimed = orders_pool_submitted(limit=2)
+    claimed = pooling_claim(limit=2)
 
     # then
     assert claimed == 2
@@ -252,11 +252,11 @@ def test_running_it_again_changes_nothing(hoodie_offer, orchestration_requests):
     for quantity in (10, 30, 150, 60):
         submitted(quantity=quantity)
     submitted(product_type="umbrella")
-    orders_pool_submitted()
+    pooling_claim()
     snapshot = _snapshot()
 
     # when
-    claimed_again = orders_pool_submitted()
+    claimed_again = pooling_claim()
 
     # then
     assert claimed_again == 0
@@ -271,7 +271,7 @@ def test_it_updates_a_batch_row_once_per_claim_however_many_orders_join(hoodie_o
 
     # when
     with CaptureQueriesContext(connection) as queries:
-        orders_pool_submitted()
+        pooling_claim()
 
     # then
     batch_updates = [
@@ -294,13 +294,13 @@ def test_it_asks_for_the_batch_to_be_decided_when_it_reaches_the_confirm_thresho
     submitted(quantity=5)
 
     # when: 70%, then exactly 75%, then 85%
-    orders_pool_submitted()
+    pooling_claim()
     after_first = list(orchestration_requests)
     submitted(quantity=5)
-    orders_pool_submitted()
+    pooling_claim()
     after_second = list(orchestration_requests)
     submitted(quantity=10)
-    orders_pool_submitted()
+    pooling_claim()
 
     # then: once, when it crossed
     assert after_first == []
@@ -316,7 +316,7 @@ def test_it_asks_once_for_all_the_batches_a_claim_brings_to_the_threshold(hoodie
     submitted(quantity=20, styles=("slim",))
 
     # when
-    orders_pool_submitted()
+    pooling_claim()
 
     # then: one message naming both
     assert orchestration_requests == [sorted([str(first.id), str(second.id)])]
@@ -335,7 +335,7 @@ def test_it_asks_for_nothing_when_the_claim_rolls_back(hoodie_offer, orchestrati
 
     # when
     with pytest.raises(RuntimeError):
-        orders_pool_submitted()
+        pooling_claim()
 
     # then
     (order,) = refreshed(order)

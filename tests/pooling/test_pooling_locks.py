@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from batches.pooling import orders_pool_submitted
+from batches.pooling import pooling_claim
 from batches.pooling.claim import PRODUCT_LOCK_NAMESPACE, product_lock_key
 from orders.models import Order
 from tests.conftest import requires_postgres
@@ -52,7 +52,7 @@ def test_a_claim_pools_the_product_types_another_claim_does_not_hold(hoodie_offe
 
     # when: hoodies are being pooled elsewhere
     with ProductLockHolder("hoodie"):
-        claimed = orders_pool_submitted()
+        claimed = pooling_claim()
 
     # then: the tees were pooled at once, the hoodies left to the holder
     assert claimed == 3
@@ -85,6 +85,6 @@ def test_a_claim_waits_for_a_held_product_type_when_nothing_else_is_due(hoodie_o
 
 def _claim_in_thread() -> int:
     try:
-        return orders_pool_submitted()
+        return pooling_claim()
     finally:
         connections.close_all()

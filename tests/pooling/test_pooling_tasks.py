@@ -5,10 +5,9 @@ import pytest
 from django.utils import timezone
 
 from batches.models import BatchContribution, ProductionBatch
-from batches.pooling import claim, orders_drain_submitted
-from orders import tasks
+from batches.pooling import claim, pooling_drain, tasks
+from batches.pooling.tasks import DRAIN_REQUEST, drain_submitted, recover_submitted, request_pooling
 from orders.models import Order
-from orders.tasks import DRAIN_REQUEST, drain_submitted, recover_submitted, request_pooling
 from tests.pooling.conftest import submitted
 
 
@@ -143,7 +142,7 @@ def test_the_drain_service_stops_when_a_claim_finds_nothing(hoodie_offer, orches
         submitted()
 
     # when
-    result = orders_drain_submitted(time_budget_seconds=60, limit=2)
+    result = pooling_drain(time_budget_seconds=60, limit=2)
 
     # then: 2 + 2 + 1, and an empty fourth claim ended it
     assert (result.orders, result.claims, result.budget_spent) == (5, 4, False)

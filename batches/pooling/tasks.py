@@ -1,28 +1,13 @@
-"""Pooling tasks (thin adapters) and the coalescing trigger the intake calls after commit.
-
-One Celery message costs a worker ~1.4 ms of CPU, more than pooling an order does, so
-submissions do not send a message each: ``request_pooling()`` sends one drain only when
-none is pending, and that drain pools everything submitted by the time it runs.
-
-Why no order is left behind when it commits while a drain is finishing: the drain
-deletes the "requested" key *before* its first claim, and every claim reads committed
-rows afresh. An order's ``request_pooling()`` runs after its commit, so either
-- the key is absent: it sends a new drain; or
-- the key is present: a drain was requested and has not started (a started drain has
-  deleted the key), so that drain's claims all run after this order committed and see it.
-Deleting the key at the end instead would leave a gap: an order committed after the
-last claim but before the delete would find the key, send nothing, and wait for the
-recovery sweep. A second drain that runs alongside the first is harmless, and wanted
-on a backlog (the first asks for it): claims split the product types between them with
-try-locks, take disjoint rows with SKIP LOCKED, and a drain stops only on a claim that
-finds nothing.
-"""
+"""Pooling tasks (thin adapters) and the coalescing trigger that order intake reaches through
+``orders.signals.orders_submitted``: one drain message while none is pending, however many orders
+arrive. Why no order is left behind: docs/pooling.md ("The drain trigger")."""
 
 from datetime import timedelta
 
 from celery import shared_task
 
-from batches.pooling import orders_drain_submitted, submitted_orders_waiting
+from batches.pooling.claim import pooling_drain
+from orders.selectors import order_submitted_waiting
 from sleekbatch.flags import SharedFlag
 from sleekbatch.tasks import RETRY_POLICY
 
@@ -41,7 +26,7 @@ RECOVER_AFTER = timedelta(seconds=60)
 
 
 def request_pooling() -> None:
-    """Ask for submitted orders to be pooled soon (call via transaction.on_commit)."""
+    """Ask for submitted orders to be pooled soon (call after the orders have committed)."""
     if not DRAIN_REQUEST.set_if_absent():
         return  # a drain is queued and has not started: it will see the new orders
     try:
@@ -51,12 +36,17 @@ def request_pooling() -> None:
         raise
 
 
+def request_pooling_on_orders_submitted(sender, **kwargs) -> None:
+    """Receiver of ``orders.signals.orders_submitted`` (connected in ``BatchesConfig.ready()``)."""
+    request_pooling()
+
+
 @shared_task(name="orders.drain_submitted", **RETRY_POLICY)
 def drain_submitted() -> int:
-    DRAIN_REQUEST.clear()  # first, before any claim (see the module docstring)
+    DRAIN_REQUEST.clear()  # first, before any claim (see docs/pooling.md)
     # on_backlog: more than a claim's worth is waiting, so ask for a second drain; an idle
     # worker then pools the product types this one does not hold.
-    result = orders_drain_submitted(time_budget_seconds=DRAIN_TIME_BUDGET_SECONDS, on_backlog=request_pooling)
+    result = pooling_drain(time_budget_seconds=DRAIN_TIME_BUDGET_SECONDS, on_backlog=request_pooling)
     if result.budget_spent:
         request_pooling()  # a large backlog: this slice is done, the next one is queued
     return result.orders
@@ -65,7 +55,7 @@ def drain_submitted() -> int:
 @shared_task(name="orders.recover_submitted", **RETRY_POLICY)
 def recover_submitted() -> bool:
     """Beat, every minute: re-request pooling when orders wait too long (a lost message)."""
-    if not submitted_orders_waiting(older_than=RECOVER_AFTER):
+    if not order_submitted_waiting(older_than=RECOVER_AFTER):
         return False
     DRAIN_REQUEST.clear()  # the key of a lost message would block the request
     request_pooling()
