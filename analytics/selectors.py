@@ -3,10 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, FloatField, Max, Q
 
 from analytics.models import DailyStats, JobRun
+from batches.models import ProductionBatch
+from orders.models import Order
 
 
 class _PercentileCont(Aggregate):
@@ -134,3 +138,69 @@ def daily_stats_between(*, first_day, last_day, product_type: str | None = None)
     if product_type:
         rows = rows.filter(product_type=product_type)
     return rows.order_by("day", "product_type")
+
+
+@dataclass(frozen=True)
+class PlatformGauges:
+    orders_by_status: dict[str, int]
+    batches_by_status: dict[str, int]
+    oldest_submitted_at: float | None  # Unix times
+    review_queue_length: int
+    oldest_review_started_at: float | None
+    last_sweep_at: float | None
+    last_sweep_seconds: float | None
+
+
+PLATFORM_GAUGES_CACHE_KEY = "sleekbatch:metrics:platform-gauges"
+
+
+def platform_gauges() -> PlatformGauges:
+    """Order and batch counts, the oldest waiting order and review, the last sweep: for /metrics.
+
+    Counting every order by status reads the whole status index (millions of entries), so
+    the answer is shared through the cache for METRICS_DATABASE_CACHE_SECONDS: scrapers and
+    web processes pay for it once per period, not once per scrape.
+    """
+    cached = cache.get(PLATFORM_GAUGES_CACHE_KEY)
+    if cached is not None:
+        return cached
+    gauges = _platform_gauges_from_database()
+    cache.set(PLATFORM_GAUGES_CACHE_KEY, gauges, settings.METRICS_DATABASE_CACHE_SECONDS)
+    return gauges
+
+
+def _platform_gauges_from_database() -> PlatformGauges:
+    orders = dict.fromkeys(Order.Status.values, 0)
+    orders.update(Order.objects.order_by().values_list("workflow_status").annotate(n=Count("id")))
+    batches = dict.fromkeys(ProductionBatch.Status.values, 0)
+    batches.update(ProductionBatch.objects.order_by().values_list("batch_status").annotate(n=Count("id")))
+    oldest_submitted = (
+        Order.objects.filter(workflow_status=Order.Status.SUBMITTED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    in_review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW)
+    oldest_review = in_review.order_by("review_started_at").values_list("review_started_at", flat=True).first()
+    last_sweep = (
+        JobRun.objects.filter(task_name=SWEEP_TASK, status=JobRun.Status.SUCCEEDED)
+        .order_by("-finished_at")
+        .values_list("finished_at", "duration_ms")
+        .first()
+    )
+    return PlatformGauges(
+        orders_by_status=orders,
+        batches_by_status=batches,
+        oldest_submitted_at=_timestamp(oldest_submitted),
+        review_queue_length=batches[ProductionBatch.Status.ADMIN_REVIEW],
+        oldest_review_started_at=_timestamp(oldest_review),
+        last_sweep_at=_timestamp(last_sweep[0]) if last_sweep else None,
+        last_sweep_seconds=last_sweep[1] / 1000 if last_sweep and last_sweep[1] is not None else None,
+    )
+
+
+SWEEP_TASK = "batches.orchestrate_sweep"
+
+
+def _timestamp(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None

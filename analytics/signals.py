@@ -6,13 +6,15 @@ notifies staff by mail (settings.ADMINS).
 
 import logging
 import resource
+import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import signals
 from django.core.mail import mail_admins
 from django.utils import timezone
 
+from analytics import task_metrics
 from sleekbatch.correlation import get_correlation_id
 
 logger = logging.getLogger("sleekbatch.jobs")
@@ -78,3 +80,131 @@ def _job_failed(sender=None, task_id=None, exception=None, **kwargs):
     _record(sender, JobRun.Status.FAILED, error=error)
     logger.error("job.failed", extra={"task_name": sender.name, "task_id": task_id, "error": error})
     mail_admins(f"job failed: {sender.name}", f"task {task_id} failed\n\n{error}", fail_silently=True)
+
+
+# --- task metrics for Prometheus (celery-exporter's names and labels) ---------------------------
+
+SENT_AT_HEADER = "sleekbatch_sent_at"
+
+
+def _labels(task) -> tuple[str, str, str]:
+    request = task.request
+    queue = (getattr(request, "delivery_info", None) or {}).get("routing_key") or ""
+    return task.name, request.hostname or socket.gethostname(), queue
+
+
+def _skip(name: str | None) -> bool:
+    return not name or name.startswith(IGNORED_PREFIXES)
+
+
+@signals.before_task_publish.connect
+def _task_sent(sender=None, headers=None, routing_key=None, **kwargs):
+    if headers is None or _skip(sender):
+        return
+    # Stamped on every publish (a retry is a new message): the worker measures the wait from it.
+    headers[SENT_AT_HEADER] = time.time()
+    with task_metrics.recording() as metrics:
+        if metrics is not None:
+            metrics.inc("celery_task_sent_total", (sender, socket.gethostname(), routing_key or ""))
+
+
+@signals.task_received.connect
+def _task_received(request=None, **kwargs):
+    if request is None or _skip(request.name):
+        return
+    queue = (request.delivery_info or {}).get("routing_key") or ""
+    with task_metrics.recording() as metrics:
+        if metrics is not None:
+            metrics.inc("celery_task_received_total", (request.name, request.hostname or "", queue))
+
+
+@signals.task_prerun.connect
+def _task_started_metrics(task=None, **kwargs):
+    if task is None or _skip(task.name) or task.request.is_eager:
+        return
+    name, hostname, queue = _labels(task)
+    wait = _queue_wait_seconds(task.request)
+    with task_metrics.recording() as metrics:
+        if metrics is not None:
+            metrics.inc("celery_task_started_total", (name, hostname, queue))
+            if wait is not None:
+                metrics.observe("celery_task_queue_wait_time", (name, queue), wait, task_metrics.QUEUE_WAIT_BUCKETS)
+
+
+def _queue_wait_seconds(request) -> float | None:
+    """Enqueue (or the ETA of a delayed message, such as a retry's countdown) → now."""
+    sent_at = getattr(request, SENT_AT_HEADER, None)
+    if not isinstance(sent_at, int | float):
+        return None
+    start = sent_at
+    if request.eta:
+        try:
+            start = max(start, datetime.fromisoformat(request.eta).timestamp())
+        except (TypeError, ValueError):
+            pass
+    return max(time.time() - start, 0.0)
+
+
+@signals.task_postrun.connect
+def _task_finished_metrics(task=None, state=None, **kwargs):
+    if task is None or _skip(task.name) or task.request.is_eager:
+        return
+    started = getattr(task.request, "sleekbatch_started", None)
+    name, hostname, queue = _labels(task)
+    with task_metrics.recording() as metrics:
+        if metrics is None:
+            return
+        if state == "SUCCESS":
+            metrics.inc("celery_task_succeeded_total", (name, hostname, queue))
+        elif state == "RETRY":
+            metrics.inc("celery_task_retried_total", (name, hostname, queue))
+        if started is not None:
+            runtime = time.monotonic() - started
+            metrics.observe("celery_task_runtime", (name, hostname, queue), runtime, task_metrics.RUNTIME_BUCKETS)
+
+
+@signals.task_failure.connect
+def _task_failed_metrics(sender=None, exception=None, **kwargs):
+    if sender is None or _skip(sender.name) or sender.request.is_eager:
+        return
+    name, hostname, queue = _labels(sender)
+    with task_metrics.recording() as metrics:
+        if metrics is not None:
+            metrics.inc("celery_task_failed_total", (name, hostname, queue, type(exception).__name__))
+
+
+@signals.task_success.connect
+def _sweep_decisions(sender=None, result=None, **kwargs):
+    # The sweep returns its decisions by outcome (batches.orchestrate_sweep, a stable name).
+    if sender is None or sender.name != "batches.orchestrate_sweep" or not isinstance(result, dict):
+        return
+    with task_metrics.recording() as metrics:
+        if metrics is not None:
+            for outcome in SWEEP_OUTCOMES:
+                if result.get(outcome):
+                    metrics.inc("sleekbatch_sweep_decisions_total", (outcome,), int(result[outcome]))
+
+
+SWEEP_OUTCOMES = ("confirmed", "sent_to_review", "cancelled", "nearing_target")
+
+
+@signals.worker_ready.connect
+@signals.heartbeat_sent.connect
+def _worker_alive(sender=None, **kwargs):
+    _worker_seen(sender, time.time())
+
+
+@signals.worker_shutdown.connect
+def _worker_stopped(sender=None, **kwargs):
+    _worker_seen(sender, 0)
+
+
+def _worker_seen(sender, at: float) -> None:
+    # worker_ready's sender is the consumer, heartbeat_sent's the heart (its eventer knows the
+    # name), worker_shutdown's the worker itself.
+    hostname = getattr(sender, "hostname", None) or getattr(getattr(sender, "eventer", None), "hostname", None)
+    if not hostname:
+        return
+    with task_metrics.recording() as metrics:
+        if metrics is not None:
+            metrics.worker_seen(str(hostname), at)

@@ -260,6 +260,13 @@ ROLLUP_CHUNK_DAYS = 7
 # The incremental rollup also re-reads events recorded this long before its previous run
 # started: longer than any transaction that writes events stays open (task time limit).
 ROLLUP_RECORDED_LAG = timedelta(minutes=10)
+# GET /metrics: a scraper sends "Authorization: Bearer <this>" (ops tokens work too).
+METRICS_SCRAPE_TOKEN = os.environ.get("SLEEKBATCH_METRICS_TOKEN", "")
+# Order and batch counts are shared through the cache this long: counting millions of
+# orders by status takes ~0.5 s, too much for every scrape of every Prometheus replica.
+METRICS_DATABASE_CACHE_SECONDS = 15
+# A worker is up while its last heartbeat (every 2 s) is younger than this.
+METRICS_WORKER_UP_SECONDS = 60
 # The widest range GET /api/analytics/daily/ answers for.
 ANALYTICS_DAILY_MAX_DAYS = 366
 

@@ -1,15 +1,21 @@
-"""Analytics API: job metrics and daily rollups (operations staff)."""
+"""Analytics API: job metrics and daily rollups (operations staff), Prometheus metrics."""
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from analytics.api.permissions import IsOpsOrScraper, ScraperTokenAuthentication
 from analytics.api.serializers import (
     DailyStatsPageSerializer,
     DailyStatsQuerySerializer,
     JobMetricsQuerySerializer,
     JobMetricsSerializer,
 )
+from analytics.prometheus import metrics_text
 from analytics.selectors import daily_stats_between, job_metrics_between
 from sleekbatch.roles import IsOps
 
@@ -37,3 +43,16 @@ class DailyStatsView(APIView):
         query.is_valid(raise_exception=True)
         rows = daily_stats_between(**query.validated_data)
         return Response(DailyStatsPageSerializer({**query.validated_data, "rows": rows}).data)
+
+
+class PrometheusMetricsView(APIView):
+    """Prometheus text format; for the scraper (bearer token) and operations staff."""
+
+    authentication_classes = [ScraperTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    permission_classes = [IsOpsOrScraper]
+    throttle_classes = []  # one scraper every 15 s per replica; nothing to throttle
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    def get(self, request):
+        """Task, queue, worker, sweep, order and batch metrics (see docs/metrics.md)."""
+        return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
