@@ -5,4 +5,6 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self):
-        from analytics import signals  # noqa: F401 - connects the job-run receivers
+        from analytics.signals import analytics_receivers_connect
+
+        analytics_receivers_connect()

@@ -1,4 +1,6 @@
-"""Job runs: one JobRun row per finished, retried or failed task, for job metrics.
+"""Celery receivers of analytics: job runs and the task metrics Prometheus reads.
+
+Job runs: one JobRun row per finished, retried or failed task, for job metrics.
 
 A failed job (a permanent error, or a transient one after its last retry) also
 notifies staff by mail (settings.ADMINS).
@@ -18,6 +20,27 @@ from analytics import task_metrics
 from sleekbatch.correlation import get_correlation_id
 
 logger = logging.getLogger("sleekbatch.jobs")
+
+
+def analytics_receivers_connect() -> None:
+    """Connect every receiver below (from ``AnalyticsConfig.ready()``, so once per process)."""
+    for signal, receiver in (
+        (signals.task_prerun, _job_started),
+        (signals.task_success, _job_succeeded),
+        (signals.task_retry, _job_retrying),
+        (signals.task_failure, _job_failed),
+        (signals.before_task_publish, _task_sent),
+        (signals.task_received, _task_received),
+        (signals.task_prerun, _task_started_metrics),
+        (signals.task_postrun, _task_finished_metrics),
+        (signals.task_failure, _task_failed_metrics),
+        (signals.task_success, _sweep_decisions),
+        (signals.worker_ready, _worker_alive),
+        (signals.heartbeat_sent, _worker_alive),
+        (signals.worker_shutdown, _worker_stopped),
+    ):
+        signal.connect(receiver, dispatch_uid=f"analytics{receiver.__name__}:{signal.name}")
+
 
 # Tasks whose runs are not worth a row: Celery's own housekeeping.
 IGNORED_PREFIXES = ("celery.",)
@@ -53,26 +76,22 @@ def _record(task, status: str, error: str = "") -> None:
         logger.warning("jobrun.record_failed", extra={"task_name": name, "task_id": request.id}, exc_info=True)
 
 
-@signals.task_prerun.connect
 def _job_started(task=None, **kwargs):
     task.request.sleekbatch_started = time.monotonic()
 
 
-@signals.task_success.connect
 def _job_succeeded(sender=None, **kwargs):
     from analytics.models import JobRun
 
     _record(sender, JobRun.Status.SUCCEEDED)
 
 
-@signals.task_retry.connect
 def _job_retrying(sender=None, reason=None, **kwargs):
     from analytics.models import JobRun
 
     _record(sender, JobRun.Status.RETRYING, error=repr(reason))
 
 
-@signals.task_failure.connect
 def _job_failed(sender=None, task_id=None, exception=None, **kwargs):
     from analytics.models import JobRun
 
@@ -97,7 +116,6 @@ def _skip(name: str | None) -> bool:
     return not name or name.startswith(IGNORED_PREFIXES)
 
 
-@signals.before_task_publish.connect
 def _task_sent(sender=None, headers=None, routing_key=None, **kwargs):
     if headers is None or _skip(sender):
         return
@@ -108,7 +126,6 @@ def _task_sent(sender=None, headers=None, routing_key=None, **kwargs):
             metrics.inc("celery_task_sent_total", (sender, socket.gethostname(), routing_key or ""))
 
 
-@signals.task_received.connect
 def _task_received(request=None, **kwargs):
     if request is None or _skip(request.name):
         return
@@ -118,7 +135,6 @@ def _task_received(request=None, **kwargs):
             metrics.inc("celery_task_received_total", (request.name, request.hostname or "", queue))
 
 
-@signals.task_prerun.connect
 def _task_started_metrics(task=None, **kwargs):
     if task is None or _skip(task.name) or task.request.is_eager:
         return
@@ -145,7 +161,6 @@ def _queue_wait_seconds(request) -> float | None:
     return max(time.time() - start, 0.0)
 
 
-@signals.task_postrun.connect
 def _task_finished_metrics(task=None, state=None, **kwargs):
     if task is None or _skip(task.name) or task.request.is_eager:
         return
@@ -163,7 +178,6 @@ def _task_finished_metrics(task=None, state=None, **kwargs):
             metrics.observe("celery_task_runtime", (name, hostname, queue), runtime, task_metrics.RUNTIME_BUCKETS)
 
 
-@signals.task_failure.connect
 def _task_failed_metrics(sender=None, exception=None, **kwargs):
     if sender is None or _skip(sender.name) or sender.request.is_eager:
         return
@@ -173,7 +187,6 @@ def _task_failed_metrics(sender=None, exception=None, **kwargs):
             metrics.inc("celery_task_failed_total", (name, hostname, queue, type(exception).__name__))
 
 
-@signals.task_success.connect
 def _sweep_decisions(sender=None, result=None, **kwargs):
     # The sweep returns its decisions by outcome (batches.orchestrate_sweep, a stable name).
     if sender is None or sender.name != "batches.orchestrate_sweep" or not isinstance(result, dict):
@@ -188,13 +201,10 @@ def _sweep_decisions(sender=None, result=None, **kwargs):
 SWEEP_OUTCOMES = ("confirmed", "sent_to_review", "cancelled", "nearing_target")
 
 
-@signals.worker_ready.connect
-@signals.heartbeat_sent.connect
 def _worker_alive(sender=None, **kwargs):
     _worker_seen(sender, time.time())
 
 
-@signals.worker_shutdown.connect
 def _worker_stopped(sender=None, **kwargs):
     _worker_seen(sender, 0)
 

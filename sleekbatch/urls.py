@@ -2,13 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from analytics.api.views import PrometheusMetricsView
 from sleekbatch.health import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", health, name="health"),
-    path("metrics", PrometheusMetricsView.as_view(), name="prometheus-metrics"),
+    path("", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/", include("orders.api.urls")),
     path("api/", include("batches.api.urls")),
