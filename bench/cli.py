@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import secrets
 import sys
 import time
 import uuid
@@ -88,6 +89,10 @@ def setup_django(args) -> Path:
     os.chdir(ROOT)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sleekbatch.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Outside the embedded default the settings refuse a missing or placeholder key; the bench's
+    # processes (this one, gunicorn, the workers) share a random one unless one is given.
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     created = services.ensure_database(database_url)
 
     import django

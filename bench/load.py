@@ -206,3 +206,149 @@ class Gunicorn:
                     return
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer {path} within {timeout:.0f}s; see {self.log_path}")
+
+
+# --- fixed-rate (open-loop) load ---------------------------------------------------------
+
+
+async def _http_post(pool: _ConnectionPool, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    """One POST on a pooled connection; (status, body). Reconnects when the server closed it."""
+    reader, writer = await pool.checkout()
+    keep = False
+    try:
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: {pool.host}:{pool.port}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Token {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        writer.write(request)
+        await writer.drain()
+        status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionError("connection closed before the answer")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        payload = await reader.readexactly(length) if length else b""
+        keep = not close
+        return status, payload
+    finally:
+        pool.checkin(reader, writer, keep=keep)
+
+
+class _ConnectionPool:
+    """Up to ``size`` keep-alive connections; a closed one is reopened on the next checkout."""
+
+    def __init__(self, host: str, port: int, size: int):
+        import asyncio
+
+        self.host, self.port = host, port
+        self.idle: asyncio.Queue = asyncio.Queue()
+        for _ in range(size):
+            self.idle.put_nowait(None)
+
+    async def checkout(self):
+        import asyncio
+
+        connection = await self.idle.get()
+        if connection is None:
+            try:
+                connection = await asyncio.open_connection(self.host, self.port)
+            except OSError:
+                self.idle.put_nowait(None)
+                raise
+        return connection
+
+    def checkin(self, reader, writer, *, keep: bool) -> None:
+        if keep:
+            self.idle.put_nowait((reader, writer))
+        else:
+            writer.close()
+            self.idle.put_nowait(None)
+
+    def close(self) -> None:
+        while not self.idle.empty():
+            connection = self.idle.get_nowait()
+            if connection is not None:
+                connection[1].close()
+
+
+async def _fixed_rate(
+    host: str, port: int, path: str, tokens: list[str], bodies: list[bytes], rate: float, seconds: float, size: int
+) -> dict:
+    import asyncio
+
+    pool = _ConnectionPool(host, port, size)
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    lateness: list[float] = []
+    bad = {"count": 0, "first": ""}
+
+    async def one(index: int, scheduled: float) -> None:
+        try:
+            status, payload = await _http_post(pool, path, bodies[index % len(bodies)], tokens[index % len(tokens)])
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+            bad["count"] += 1
+            bad["first"] = bad["first"] or repr(exc)
+            return
+        # From the scheduled send, so time spent waiting for a free connection counts too.
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        if not 200 <= status < 300:
+            bad["count"] += 1
+            bad["first"] = bad["first"] or f"{status} {payload[:200]!r}"
+
+    started = time.perf_counter()
+    tasks = []
+    for index in range(total):
+        scheduled = started + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lateness.append(max(0.0, time.perf_counter() - scheduled) * 1000)
+        tasks.append(asyncio.create_task(one(index, scheduled)))
+    sent_seconds = time.perf_counter() - started
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    pool.close()
+    return {
+        "requests": total,
+        "answered": len(latencies),
+        "seconds": round(elapsed, 3),
+        "send_seconds": round(sent_seconds, 3),
+        "requests_per_s": per_second(total, sent_seconds),
+        "p50_ms": round(percentile(latencies, 0.50) or 0, 2),
+        "p95_ms": round(percentile(latencies, 0.95) or 0, 2),
+        "p99_ms": round(percentile(latencies, 0.99) or 0, 2),
+        "max_ms": round(max(latencies, default=0), 2),
+        "send_lateness_p95_ms": round(percentile(lateness, 0.95) or 0, 2),
+        "non2xx": bad["count"],
+        "first_bad": bad["first"] or None,
+    }
+
+
+def fixed_rate_load(
+    host: str,
+    port: int,
+    path: str,
+    tokens: list[str],
+    bodies: list[dict],
+    *,
+    rate: float,
+    seconds: float,
+    connections: int = 64,
+) -> dict:
+    """POST ``rate`` requests per second for ``seconds``, on schedule whatever the answers take (open loop).
+
+    Request n is due at start + n / rate; it goes out on a free connection of at most
+    ``connections``. Latency counts from when it was due, so a server that falls behind
+    shows in the percentiles instead of slowing the load down (no coordinated omission).
+    """
+    import asyncio
+
+    encoded = [json.dumps(body).encode() for body in bodies]
+    return asyncio.run(_fixed_rate(host, port, path, tokens, encoded, rate, seconds, connections))

@@ -150,6 +150,13 @@ if not DEBUG and not EMBEDDED_PROFILE:
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
+
+# `make bench` measures the API against a bare view that INSERTs orders for a fixed buyer
+# without authentication (bench/ceiling.py). It is mounted only with this flag, and only
+# on a bench database (the bench refuses any other, too): never in production.
+BENCH_VIEWS = env_bool("SLEEKBATCH_BENCH_VIEWS", False)
+if BENCH_VIEWS and "bench" not in Path(str(_db["NAME"])).name:
+    raise ImproperlyConfigured("SLEEKBATCH_BENCH_VIEWS mounts unauthenticated bench views: only on a *bench* database")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------

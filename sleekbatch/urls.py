@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -19,3 +20,8 @@ handler400 = "sleekbatch.api_errors.bad_request"
 handler403 = "sleekbatch.api_errors.permission_denied"
 handler404 = "sleekbatch.api_errors.page_not_found"
 handler500 = "sleekbatch.api_errors.server_error"
+
+if settings.BENCH_VIEWS:  # make bench's API ceiling; off unless SLEEKBATCH_BENCH_VIEWS (see settings)
+    from bench.ceiling import urlpatterns as bench_urlpatterns
+
+    urlpatterns += bench_urlpatterns

@@ -1,6 +1,6 @@
 """The phase registry: one line per phase, run in this order by default.
 
-Adding a phase is one module in this package (see the contract in bench/__init__.py) and
+Adding a phase is one module in this package (the contract is in bench/README.md) and
 one line here.
 """
 
@@ -12,6 +12,7 @@ from types import ModuleType
 PHASES = (
     "bench.phases.pool",
     "bench.phases.api",
+    "bench.phases.steady",
     "bench.phases.sweep",
 )
 

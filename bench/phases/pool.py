@@ -13,10 +13,10 @@ parent process (~90 MiB) but stands for one host; the flags allow either.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from bench.invariants import check_invariants, report_invariants
 from bench.orders import catalog_product_types, insert_orders
+from bench.pooling import pooling_outcome, wait_for_pooling
 from bench.procstats import RssSampler, load_average, tree_cpu_seconds
 from bench.results import per_second
 
@@ -91,9 +91,9 @@ def run(ctx) -> dict:
         ctx.stop_workers(workers)
     elapsed = (finished - started) if finished else None
 
-    measured = pool_figures(submitted_at)
-    last_pooled = measured.pop("_last_pooled_at")
-    figures.update(measured)
+    measured = pooling_outcome(submitted_at)
+    last_pooled = measured.pop("last_pooled_at")
+    figures.update({f"pool_{key}": value for key, value in measured.items()})
     figures["pool_timed_out"] = not finished
     figures["pool_seconds"] = round(elapsed, 3) if finished else None
     figures["pool_orders_per_s"] = per_second(args.orders, elapsed) if finished else None
@@ -135,27 +135,6 @@ def product_types_or_exit() -> dict[str, int]:
     return product_types
 
 
-def wait_for_pooling(ctx, total: int, started: float, timeout: float) -> float | None:
-    """Poll until no order is left submitted; the monotonic finish time, or None on timeout."""
-    from django.db import connection
-
-    last_report = started
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM orders_order WHERE workflow_status = 'submitted'")
-            left = cursor.fetchone()[0]
-        now = time.monotonic()
-        if left == 0:
-            return now
-        if now - started > timeout:
-            return None
-        if now - last_report >= 2:
-            done = total - left
-            ctx.progress(f"{done:,}/{total:,} out of submitted, {per_second(done, now - started) or 0:,.0f}/s")
-            last_report = now
-        time.sleep(0.1)
-
-
 def settle(ctx, timeout: float) -> int:
     """Wait until the queues are empty, at most ``timeout`` s; the messages still queued.
 
@@ -168,42 +147,3 @@ def settle(ctx, timeout: float) -> int:
     if backlog:
         ctx.progress(f"{backlog:,} follow-up messages still queued; they are dropped (invariants hold regardless)")
     return backlog
-
-
-def pool_figures(since: datetime) -> dict:
-    """Counts and submit → pooled percentiles of the orders created since ``since``."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH bench AS (
-                SELECT *, is_batch_order AND workflow_status <> 'rejected' AND pooled_at IS NOT NULL AS into_batch
-                FROM orders_order WHERE created_at >= %s
-            )
-            SELECT count(*) FILTER (WHERE into_batch),
-                   count(*) FILTER (WHERE NOT is_batch_order AND workflow_status <> 'rejected'),
-                   count(*) FILTER (WHERE workflow_status = 'rejected'),
-                   count(*) FILTER (WHERE workflow_status = 'submitted'),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pooled_at - created_at))
-                       FILTER (WHERE into_batch),
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM pooled_at - created_at))
-                       FILTER (WHERE into_batch),
-                   max(pooled_at)
-            FROM bench
-            """,
-            [since],
-        )
-        pooled, direct, rejected, submitted, p50, p95, last_pooled = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM batches_productionbatch")
-        batches = cursor.fetchone()[0]
-    return {
-        "pool_pooled_orders": pooled,
-        "pool_direct_orders": direct,
-        "pool_rejected_orders": rejected,
-        "pool_left_submitted": submitted,
-        "pool_p50_ms": round(float(p50) * 1000, 1) if p50 is not None else None,
-        "pool_p95_ms": round(float(p95) * 1000, 1) if p95 is not None else None,
-        "pool_batches": batches,
-        "_last_pooled_at": last_pooled,
-    }

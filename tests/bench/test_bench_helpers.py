@@ -6,6 +6,7 @@ import os
 import random
 import shutil
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -124,7 +125,11 @@ def test_it_fails_loudly_when_wrk_printed_no_figures():
 
 @pytest.fixture
 def recording_server():
-    """A loopback HTTP server that records each POST's token and body; 429 for the token "slow"."""
+    """A loopback HTTP server that records each POST's token and body; 429 for the token "slow".
+
+    It keeps connections alive, except after a request with the token "close" (as gunicorn's
+    sync workers close every one).
+    """
     seen: list[tuple[str, dict]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -138,6 +143,9 @@ def recording_server():
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            if token == "close":
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(payload)
 
@@ -184,6 +192,44 @@ def test_it_posts_every_body_and_rotates_the_tokens_with_the_wrk_script(recordin
     assert 0 < result["non2xx"] <= slow
     assert result["first_bad"].startswith("429")
     assert result["socket_errors"] == 0
+
+
+def test_it_sends_a_fixed_rate_on_schedule_over_connections_the_server_closes_or_keeps(recording_server):
+    # given
+    server, seen = recording_server
+    bodies = [{"product_type": "tee", "quantity": n, "style_details": []} for n in (6, 10)]
+    tokens = ["keep", "close", "slow", "keep2"]
+
+    # when 200/s for 1 s
+    started = time.monotonic()
+    result = load.fixed_rate_load(
+        "127.0.0.1", server.server_address[1], "/api/orders/", tokens, bodies, rate=200, seconds=1, connections=8
+    )
+    elapsed = time.monotonic() - started
+
+    # then every request went out, on schedule, and got its answer
+    assert result["requests"] == result["answered"] == len(seen) == 200
+    assert 0.9 <= elapsed < 3
+    assert result["requests_per_s"] == pytest.approx(200, rel=0.1)
+    assert [token for token, _ in seen].count("close") == 50
+    assert {body["quantity"] for _, body in seen} == {6, 10}
+    assert result["non2xx"] == 50  # the "slow" token's 429s
+    assert result["first_bad"].startswith("429")
+    assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
+
+
+def test_it_counts_requests_that_find_no_server_as_failed():
+    # given a port nobody listens on
+    port = load.free_port()
+
+    # when
+    result = load.fixed_rate_load("127.0.0.1", port, "/", ["t"], [{}], rate=50, seconds=0.2, connections=2)
+
+    # then
+    assert result["requests"] == 10
+    assert result["answered"] == 0
+    assert result["non2xx"] == 10
+    assert "Connect" in result["first_bad"] or "refused" in result["first_bad"].lower()
 
 
 def test_it_generates_orders_that_the_intake_api_accepts():

@@ -22,7 +22,7 @@ def test_every_registered_phase_keeps_the_contract():
     phases = load_phases()
 
     # then
-    assert list(phases)[:3] == ["pool", "api", "sweep"]
+    assert list(phases)[:4] == ["pool", "api", "steady", "sweep"]
     assert len(phases) == len(PHASES)
     figure_owner = {}
     for name, module in phases.items():
