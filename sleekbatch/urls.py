@@ -22,6 +22,4 @@ handler404 = "sleekbatch.api_errors.page_not_found"
 handler500 = "sleekbatch.api_errors.server_error"
 
 if settings.BENCH_VIEWS:  # make bench's API ceiling; off unless SLEEKBATCH_BENCH_VIEWS (see settings)
-    from bench.ceiling import urlpatterns as bench_urlpatterns
-
-    urlpatterns += bench_urlpatterns
+    urlpatterns.append(path("", include("bench.ceiling")))
