@@ -22,13 +22,18 @@ def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
 
 
+def shared_redis_client() -> redis.Redis | None:
+    """This process's raw client of REDIS_URL, or None on the embedded default (no Redis)."""
+    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
 class SharedFlag:
     def __init__(self, name: str, *, ttl_seconds: int):
         self.key = KEY_PREFIX + name
         self.ttl_seconds = ttl_seconds
 
     def _client(self) -> redis.Redis | None:
-        return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
+        return shared_redis_client()
 
     def set_if_absent(self) -> bool:
         """Set the flag; True when this call set it, False when it was already set."""

@@ -294,6 +294,14 @@ ERROR_MAIL_MAX_PER_HOUR = int(os.environ.get("SLEEKBATCH_ERROR_MAIL_MAX_PER_HOUR
 # Largest request body (Django's default, named): a bulk of 1,000 orders is ~200 KB. Larger is a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- Admin login lockout (sleekbatch/login_guard.py) ---------------------------------
+
+# Wrong passwords allowed per username / per client address in a window before the rest
+# of the window is locked. Lower stops guessing sooner; higher spares a user who mistypes.
+LOGIN_FAILURE_LIMIT_PER_USERNAME = int(os.environ.get("SLEEKBATCH_LOGIN_FAILURES_PER_USERNAME", 5))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("SLEEKBATCH_LOGIN_FAILURES_PER_ADDRESS", 20))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("SLEEKBATCH_LOGIN_LOCKOUT_SECONDS", 900))
+
 # --- REST framework ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -310,10 +318,25 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per user on the shared cache (sleekbatch/throttling.py); 429 with Retry-After beyond a rate.
+    # "user"/"anon" count every request; a view's scope counts as well. Higher rates let one
+    # client take more of the web tier; lower ones slow down a legitimate integration.
+    "DEFAULT_THROTTLE_CLASSES": ["sleekbatch.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "user": os.environ.get("SLEEKBATCH_THROTTLE_USER", "100000/hour"),
-        "anon": os.environ.get("SLEEKBATCH_THROTTLE_ANON", "1000/hour"),
+        "user": os.environ.get("SLEEKBATCH_THROTTLE_USER", "1200/min"),
+        "anon": os.environ.get("SLEEKBATCH_THROTTLE_ANON", "60/min"),
+        # POST /api/orders/: 10 orders a second, sustained, per buyer.
+        "orders_submit": os.environ.get("SLEEKBATCH_THROTTLE_ORDERS_SUBMIT", "600/min"),
+        # POST /api/orders/bulk/: up to 1,000 orders each.
+        "orders_bulk": os.environ.get("SLEEKBATCH_THROTTLE_ORDERS_BULK", "30/min"),
+        # POST /api/batches/{id}/approve|cancel|extend/: a person deciding, or a script gone wrong.
+        "review_decisions": os.environ.get("SLEEKBATCH_THROTTLE_REVIEW_DECISIONS", "60/min"),
+        # Report requests (each a background job): views set throttle_scope = "reports".
+        "reports": os.environ.get("SLEEKBATCH_THROTTLE_REPORTS", "30/hour"),
     },
+    # Client addresses for the anonymous rate: REMOTE_ADDR, or the address this many proxies
+    # back in X-Forwarded-For (never the header as sent, which a client could vary at will).
+    "NUM_PROXIES": int(os.environ.get("SLEEKBATCH_NUM_PROXIES", 0)),
 }
 SPECTACULAR_SETTINGS = {"TITLE": "sleekbatch API", "VERSION": "1.0.0"}
 

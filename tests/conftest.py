@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.conf import settings
 from rest_framework.authtoken.models import Token
@@ -70,3 +72,11 @@ def api_client_for():
 @pytest.fixture
 def anon_client():
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counters(monkeypatch):
+    """Each test counts requests under its own keys: user ids repeat from test to test,
+    and a shared count would throttle a test for what the tests before it sent."""
+    monkeypatch.setattr("sleekbatch.throttling.KEY_PREFIX", f"test-throttle:{uuid.uuid4().hex}")
+    monkeypatch.setattr("sleekbatch.login_guard.KEY_PREFIX", f"test-login-failures:{uuid.uuid4().hex}")

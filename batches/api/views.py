@@ -50,6 +50,7 @@ class BatchDecisionView(APIView):
     """A review-queue decision; 409 when the batch is no longer in ``admin_review``."""
 
     permission_classes = [IsOps]
+    throttle_scope = "review_decisions"
     input_serializer = None
 
     def decide(self, *, batch_id, actor, data) -> ProductionBatch:

@@ -41,6 +41,8 @@ def idempotency_key_from(request) -> str | None:
 
 
 class OrderListCreateView(APIView):
+    throttle_scope = {"POST": "orders_submit"}
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsBuyer()]
@@ -97,6 +99,7 @@ class OrderListCreateView(APIView):
 
 
 class OrderBulkCreateView(APIView):
+    throttle_scope = "orders_bulk"
     permission_classes = [IsBuyer]
 
     @extend_schema(request=OrderBulkSubmitSerializer, responses={202: OrderSerializer(many=True), 400: None})
