@@ -2,8 +2,9 @@
 
 Job runs: one JobRun row per finished, retried or failed task, for job metrics.
 
-A failed job (a permanent error, or a transient one after its last retry) also
-notifies staff by mail (settings.ADMINS).
+A failed job (a permanent error, or a transient one whose retry budget is spent) also
+notifies staff by mail (settings.ADMINS), at most once per task name per interval
+(sleekbatch/job_failures.py).
 """
 
 import logging
@@ -13,11 +14,11 @@ import time
 from datetime import datetime, timedelta
 
 from celery import signals
-from django.core.mail import mail_admins
 from django.utils import timezone
 
 from analytics import task_metrics
 from sleekbatch.correlation import get_correlation_id
+from sleekbatch.job_failures import job_failure_notify
 
 logger = logging.getLogger("sleekbatch.jobs")
 
@@ -98,7 +99,7 @@ def _job_failed(sender=None, task_id=None, exception=None, **kwargs):
     error = f"{type(exception).__name__}: {exception}"
     _record(sender, JobRun.Status.FAILED, error=error)
     logger.error("job.failed", extra={"task_name": sender.name, "task_id": task_id, "error": error})
-    mail_admins(f"job failed: {sender.name}", f"task {task_id} failed\n\n{error}", fail_silently=True)
+    job_failure_notify(task_name=sender.name, task_id=task_id, error=error)
 
 
 # --- task metrics for Prometheus (celery-exporter's names and labels) ---------------------------

@@ -7,8 +7,10 @@ app's signal receivers are in ``sleekbatch/task_hooks.py``, connected in
 """
 
 import os
+from functools import partial
 
 from celery import Celery
+from celery.worker.consumer import Consumer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from kombu.transport import TRANSPORT_ALIASES
@@ -28,6 +30,22 @@ def _load_settings_or_exit() -> None:
 _load_settings_or_exit()
 # filesystem:// (the embedded default) with atomic message writes; see sleekbatch/broker.py.
 TRANSPORT_ALIASES["filesystem"] = "sleekbatch.broker:Transport"
+
+
+class PromptReconnectConsumer(Consumer):
+    """The worker's consumer, reconnecting to a broker that went away every second.
+
+    Celery passes kombu's defaults (wait 2 s, then 4, 6 … up to 30 s) when it reconnects,
+    so a worker noticed a broker back only up to 30 s late. A try is one TCP connect.
+    """
+
+    def ensure_connected(self, conn):
+        interval = settings.BROKER_RECONNECT_INTERVAL_SECONDS
+        conn.ensure_connection = partial(
+            conn.ensure_connection, interval_start=interval, interval_step=0, interval_max=interval
+        )
+        return super().ensure_connected(conn)
+
 
 app = Celery("sleekbatch")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -189,21 +189,29 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # up to a second of latency to every hop of the embedded demo.
         "polling_interval": 0.1,
     }
-    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or f"file://{VAR_DIR / 'results'}"
-    for _folder in (_broker_dir / "out", _broker_dir / "processed", _broker_dir / "control", VAR_DIR / "results"):
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+    for _folder in (_broker_dir / "out", _broker_dir / "processed", _broker_dir / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Must exceed the longest task time limit plus the longest retry
-        # countdown, or Redis redelivers a task that is still running.
-        "visibility_timeout": 3600,
+        # How long a message taken by a worker that died stays invisible (Redis broker) before
+        # it is delivered again. It must exceed the longest task time limit plus the longest
+        # retry countdown (a worker holds a retried task until its countdown ends), or Redis
+        # redelivers a task that is still running; beyond that it only delays redelivery.
+        # Pooling does not wait for it: the workers' watchdog re-requests a drain (docs/reliability.md).
+        "visibility_timeout": 600,
     }
-    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL or None
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
+# Nothing reads task results: work is recorded on its rows and as JobRun. Storing them cost
+# a write per task, and a failed write turned a drain that had pooled its orders into a
+# failed job. A caller that wants one asks (apply_async(ignore_result=False)) and needs
+# CELERY_RESULT_BACKEND set (the integration tests do).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Tasks here hold DB locks for short, bounded slices; prefetching more than one
@@ -213,10 +221,20 @@ CELERY_WORKER_CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", 2))
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_DEFAULT_QUEUE = "orders"
-CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker connection dropped tries again every second (Celery's default waits
+# 2, 4, 6 … s, which delayed pooling 8 s after a 20 s Redis outage); see sleekbatch/celery.py.
+CELERY_WORKER_CONSUMER = "sleekbatch.celery:PromptReconnectConsumer"
+BROKER_RECONNECT_INTERVAL_SECONDS = 1.0
+# Transient errors (database, broker, network) retry until this long after the first try,
+# waiting a random time between the floor and min(cap, base × 2^retries) before each try:
+# longer than a database restart or a broker failover, shorter than a human would wait.
+TASK_RETRY_BUDGET_SECONDS = int(os.environ.get("SLEEKBATCH_TASK_RETRY_BUDGET_SECONDS", 180))
+TASK_RETRY_BASE_SECONDS = 1.0
+TASK_RETRY_FLOOR_SECONDS = 0.5
+TASK_RETRY_MAX_SECONDS = 30.0
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Workers log through Django's LOGGING (JSON lines with correlation ids).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -293,6 +311,9 @@ ERROR_MAIL_REPEAT_SECONDS = int(os.environ.get("SLEEKBATCH_ERROR_MAIL_REPEAT_SEC
 ERROR_MAIL_MAX_PER_HOUR = int(os.environ.get("SLEEKBATCH_ERROR_MAIL_MAX_PER_HOUR", 20))
 # Largest request body (Django's default, named): a bulk of 1,000 orders is ~200 KB. Larger is a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# At most one failed-job mail per task name in this many seconds; the next one carries the
+# count held back. Shorter tells staff sooner that a job still fails; longer means fewer mails.
+JOB_FAILURE_MAIL_INTERVAL_SECONDS = int(os.environ.get("SLEEKBATCH_JOB_FAILURE_MAIL_INTERVAL_SECONDS", 600))
 
 # --- Admin login lockout (sleekbatch/login_guard.py) ---------------------------------
 

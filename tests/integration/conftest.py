@@ -1,10 +1,16 @@
 import pytest
 from django.conf import settings
 
+from sleekbatch.celery import app
 from sleekbatch.processes import purge_task_queues
 from tests.integration.workers import WorkerProcesses
 
 SERVICES_MISSING = not (settings.IS_POSTGRES and settings.CELERY_BROKER_URL.startswith("redis"))
+
+if not SERVICES_MISSING:
+    # Production stores no task results (nothing reads them); these tests wait for a few,
+    # sent with apply_async(ignore_result=False), so this process and its workers use Redis for them.
+    app.conf.result_backend = settings.REDIS_URL
 
 
 def pytest_collection_modifyitems(config, items):

@@ -28,7 +28,7 @@ def _seed():
 def _run_concurrently(confirm_due):
     tasks = [orchestrate_sweep.s(chunk_size=CHUNK), orchestrate_sweep.s(chunk_size=CHUNK)]
     tasks += [orchestrate_batch.s(str(batch.id)) for batch in confirm_due]
-    return group(tasks).apply_async().get(timeout=120)
+    return group(tasks).apply_async(ignore_result=False).get(timeout=120)
 
 
 def _snapshot():

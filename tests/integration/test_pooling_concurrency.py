@@ -115,8 +115,8 @@ def test_racing_workers_pool_thousands_of_orders_of_one_product_type_exactly_onc
 
     # when: every task runs again
     snapshot = _pooling_snapshot()
-    again = [drain_submitted.delay() for _ in range(4)]
-    recovered = recover_submitted.delay()
+    again = [drain_submitted.apply_async(ignore_result=False) for _ in range(4)]
+    recovered = recover_submitted.apply_async(ignore_result=False)
 
     # then: nothing was left to do, and nothing changed
     assert [result.get(timeout=60) for result in again] == [0, 0, 0, 0]

@@ -11,7 +11,7 @@ def test_a_real_worker_round_trips_a_task_through_redis_and_postgres(workers):
     token = uuid.uuid4().hex
 
     # when
-    result = ping.delay(token).get(timeout=30)
+    result = ping.apply_async([token], ignore_result=False).get(timeout=30)
 
     # then
     assert result["token"] == token

@@ -36,6 +36,8 @@ class WorkerProcesses(CeleryWorkers):
             DATABASE_URL=database_url_for_test_db(),
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
             REDIS_URL=settings.REDIS_URL,
+            # The tests read some results (production stores none): see tests/integration/conftest.py.
+            CELERY_RESULT_BACKEND=settings.REDIS_URL,
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="WARNING",
         )
