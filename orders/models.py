@@ -58,6 +58,27 @@ class Order(models.Model):
         return f"{self.product_type} × {self.quantity} ({self.workflow_status})"
 
 
+class BulkSubmission(models.Model):
+    """A bulk submission made with an Idempotency-Key: a retry gets the same orders back, as a unit."""
+
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_submissions")
+    idempotency_key = models.CharField(max_length=255)
+    # SHA-256 of the canonical request body, so a reused key with another body is a 409.
+    request_fingerprint = models.CharField(max_length=64)
+    # The ids of the orders it stored, in the order they were submitted (up to ORDER_BULK_MAX);
+    # a list here rather than a column on every order keeps the order table and its INSERT as they are.
+    order_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "idempotency_key"], name="bulk_idempotency_key_per_buyer")
+        ]
+
+    def __str__(self):
+        return f"bulk {self.idempotency_key!r} of {len(self.order_ids)} orders"
+
+
 class Refund(models.Model):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="refund")
     amount = models.DecimalField(max_digits=12, decimal_places=2)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import BulkSubmission, Order
 from sleekbatch.roles import OPS, has_role
 
 
@@ -47,3 +47,13 @@ def order_submitted_waiting(*, older_than: timedelta) -> bool:
     return Order.objects.filter(
         workflow_status=Order.Status.SUBMITTED, created_at__lt=timezone.now() - older_than
     ).exists()
+
+
+def bulk_submission_get(*, buyer, idempotency_key: str) -> BulkSubmission | None:
+    return BulkSubmission.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+
+
+def orders_get_in_order(order_ids: list[str]) -> list[Order]:
+    """The orders with these ids, in the order of the ids, with their batch id for the serializer."""
+    by_id = {str(order.id): order for order in order_with_batch_id().filter(id__in=order_ids)}
+    return [by_id[order_id] for order_id in order_ids if order_id in by_id]

@@ -2,20 +2,25 @@
 
 Input arrives validated (orders.api.serializers). One order is one INSERT, a
 bulk is one transaction; either way ``orders_submitted`` is sent once, after commit
-(pooling listens to it).
+(pooling listens to it). A receiver that fails then is only logged: the orders are
+stored, so the answer is 202, and the workers' pooling watchdog finds them
+(docs/reliability.md).
 """
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypedDict
 
 from django.db import IntegrityError, connections, router, transaction
 
-from orders.models import Order
-from orders.selectors import order_get_by_idempotency_key
+from orders.models import BulkSubmission, Order
+from orders.selectors import bulk_submission_get, order_get_by_idempotency_key, orders_get_in_order
 from orders.signals import orders_submitted
+
+logger = logging.getLogger(__name__)
 
 
 class StyleDetail(TypedDict, total=False):
@@ -33,7 +38,7 @@ class OrderInput(TypedDict):
 class IdempotencyConflict(Exception):
     """The idempotency key was already used by this buyer for a different request body."""
 
-    def __init__(self, idempotency_key: str, existing_order: Order):
+    def __init__(self, idempotency_key: str, existing_order: Order | None = None):
         self.idempotency_key = idempotency_key
         self.existing_order = existing_order
         super().__init__(
@@ -46,6 +51,13 @@ class IdempotencyConflict(Exception):
 class OrderSubmission:
     order: Order
     # False when an earlier request with the same idempotency key created the order.
+    created: bool
+
+
+@dataclass(frozen=True)
+class BulkOrderSubmission:
+    orders: list[Order]
+    # False when an earlier request with the same idempotency key stored these orders.
     created: bool
 
 
@@ -142,11 +154,47 @@ def _insert_alone(order: Order) -> None:
 
 
 def _announce_submitted() -> None:
-    orders_submitted.send(sender=Order)
+    """Send ``orders_submitted``; never fails the request, whose orders are committed by now."""
+    for receiver, result in orders_submitted.send_robust(sender=Order):
+        if isinstance(result, Exception):
+            # The broker or the trigger's Redis is down: the orders stay submitted until the
+            # pooling watchdog requests a drain for them.
+            logger.warning(
+                "orders.submitted_receiver_failed",
+                extra={"receiver": getattr(receiver, "__qualname__", repr(receiver))},
+                exc_info=result,
+            )
 
 
-def order_submit_bulk(*, buyer, orders: list[OrderInput], correlation_id: str = "") -> list[Order]:
-    """Store all the orders in one transaction (one multi-row INSERT), or none of them."""
+def order_submit_bulk(
+    *,
+    buyer,
+    orders: list[OrderInput],
+    correlation_id: str = "",
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> BulkOrderSubmission:
+    """Store all the orders in one transaction (one multi-row INSERT), or none of them.
+
+    With an idempotency key the bulk is one unit: its BulkSubmission row is inserted
+    first in the same transaction, so a replay (or a concurrent twin, which waits on
+    the unique key until the first commits) stores nothing and gets the first bulk's
+    orders back, or IdempotencyConflict when its body differs.
+    """
+    try:
+        return _submit_bulk(buyer, orders, correlation_id, idempotency_key, request_fingerprint)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        earlier = bulk_submission_get(buyer=buyer, idempotency_key=idempotency_key)
+        if earlier is None:
+            raise
+        if earlier.request_fingerprint != request_fingerprint:
+            raise IdempotencyConflict(idempotency_key) from None
+        return BulkOrderSubmission(orders=orders_get_in_order(earlier.order_ids), created=False)
+
+
+def _submit_bulk(buyer, orders, correlation_id, idempotency_key, request_fingerprint) -> BulkOrderSubmission:
     new_orders = [
         Order(
             buyer=buyer,
@@ -158,9 +206,16 @@ def order_submit_bulk(*, buyer, orders: list[OrderInput], correlation_id: str = 
         for order in orders
     ]
     with transaction.atomic(durable=True):
+        if idempotency_key is not None:
+            BulkSubmission.objects.create(
+                buyer=buyer,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint,
+                order_ids=[str(order.id) for order in new_orders],
+            )
         Order.objects.bulk_create(new_orders)
         # One announcement for the whole bulk: pooling claims submitted orders in bulk.
         transaction.on_commit(_announce_submitted)
     for order in new_orders:
         order.contribution_batch_id = None
-    return new_orders
+    return BulkOrderSubmission(orders=new_orders, created=True)

@@ -264,6 +264,9 @@ BATCH_NEARING_FILL_PERCENT = int(os.environ.get("SLEEKBATCH_NEARING_FILL_PERCENT
 # Largest single order accepted; keeps one buyer from swamping a supplier run.
 ORDER_MAX_QUANTITY = int(os.environ.get("SLEEKBATCH_ORDER_MAX_QUANTITY", 10_000))
 ORDER_BULK_MAX = 1000
+# Retry-After of the 503 that order intake answers while the database is down: about a
+# database restart, so a client's first retry is likely to succeed.
+DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 # Buyer margin over the supplier's tier price and the surcharge per extra style.
 PRICING_MARGIN = os.environ.get("SLEEKBATCH_PRICING_MARGIN", "0.15")
 PRICING_STYLE_SURCHARGE = os.environ.get("SLEEKBATCH_PRICING_STYLE_SURCHARGE", "0.50")

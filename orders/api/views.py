@@ -14,8 +14,15 @@ from orders.api.serializers import (
     order_submit_validate,
 )
 from orders.models import Order
-from orders.selectors import order_get, order_get_by_idempotency_key, order_list
+from orders.selectors import (
+    bulk_submission_get,
+    order_get,
+    order_get_by_idempotency_key,
+    order_list,
+    orders_get_in_order,
+)
 from orders.services import IdempotencyConflict, order_request_fingerprint, order_submit, order_submit_bulk
+from sleekbatch.database_outage import DatabaseOutageAs503
 from sleekbatch.pagination import NewestFirstCursorPagination
 from sleekbatch.roles import IsBuyer, IsBuyerOrOps
 
@@ -27,6 +34,12 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="Up to 255 characters. Same key and body: the first order again (200); another body: 409.",
+)
+BULK_IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Up to 255 characters. Same key and body: the first bulk's orders again (200); another body: 409.",
 )
 
 
@@ -40,7 +53,7 @@ def idempotency_key_from(request) -> str | None:
     return key
 
 
-class OrderListCreateView(APIView):
+class OrderListCreateView(DatabaseOutageAs503, APIView):
     throttle_scope = {"POST": "orders_submit"}
 
     def get_permissions(self):
@@ -66,10 +79,10 @@ class OrderListCreateView(APIView):
     @extend_schema(
         request=OrderSubmitSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={202: OrderSerializer, 200: OrderSerializer, 400: None, 409: None},
+        responses={202: OrderSerializer, 200: OrderSerializer, 400: None, 409: None, 503: None},
     )
     def post(self, request):
-        """Submit one order; it is pooled in the background (202)."""
+        """Submit one order; it is pooled in the background (202). Database down: 503, nothing stored."""
         idempotency_key = idempotency_key_from(request)
         fingerprint = order_request_fingerprint(request.data) if idempotency_key else ""
         try:
@@ -98,22 +111,46 @@ class OrderListCreateView(APIView):
         )
 
 
-class OrderBulkCreateView(APIView):
+class OrderBulkCreateView(DatabaseOutageAs503, APIView):
     throttle_scope = "orders_bulk"
     permission_classes = [IsBuyer]
 
-    @extend_schema(request=OrderBulkSubmitSerializer, responses={202: OrderSerializer(many=True), 400: None})
+    @extend_schema(
+        request=OrderBulkSubmitSerializer,
+        parameters=[BULK_IDEMPOTENCY_PARAMETER],
+        responses={202: OrderSerializer(many=True), 200: OrderSerializer(many=True), 400: None, 409: None, 503: None},
+    )
     def post(self, request):
-        """Submit up to ORDER_BULK_MAX orders: all valid and stored, or none (400, errors by index)."""
-        if IDEMPOTENCY_HEADER in request.headers:
-            # Refused rather than ignored: a client relying on it would double-submit on retry.
-            raise ValidationError({IDEMPOTENCY_HEADER: ["Not supported for bulk submissions."]})
+        """Submit up to ORDER_BULK_MAX orders: all valid and stored, or none (400, errors by index).
+
+        With an Idempotency-Key a retry gets the first bulk's orders (200) and stores none.
+        """
+        idempotency_key = idempotency_key_from(request)
+        fingerprint = order_request_fingerprint(request.data) if idempotency_key else ""
         serializer = OrderBulkSubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        orders = order_submit_bulk(
-            buyer=request.user, orders=serializer.validated_data["orders"], correlation_id=request.correlation_id
+        if not serializer.is_valid():
+            # As for one order: a retry of a bulk stored before a product type was withdrawn gets its orders.
+            earlier = (
+                bulk_submission_get(buyer=request.user, idempotency_key=idempotency_key) if idempotency_key else None
+            )
+            if earlier is None or earlier.request_fingerprint != fingerprint:
+                raise ValidationError(serializer.errors)
+            orders = orders_get_in_order(earlier.order_ids)
+            return Response({"orders": OrderSerializer(orders, many=True).data}, status=status.HTTP_200_OK)
+        try:
+            submission = order_submit_bulk(
+                buyer=request.user,
+                orders=serializer.validated_data["orders"],
+                correlation_id=request.correlation_id,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+        except IdempotencyConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"orders": OrderSerializer(submission.orders, many=True).data},
+            status=status.HTTP_202_ACCEPTED if submission.created else status.HTTP_200_OK,
         )
-        return Response({"orders": OrderSerializer(orders, many=True).data}, status=status.HTTP_202_ACCEPTED)
 
 
 class OrderDetailView(APIView):

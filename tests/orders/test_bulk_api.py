@@ -116,16 +116,6 @@ def test_it_rejects_a_malformed_bulk(payload, field, alice, api_client_for, hood
     assert not Order.objects.exists()
 
 
-def test_it_refuses_an_idempotency_key_rather_than_ignoring_it(alice, api_client_for, hoodie_offer):
-    # when
-    response = api_client_for(alice).post(URL, bulk(2), format="json", HTTP_IDEMPOTENCY_KEY="bulk-1")
-
-    # then
-    assert response.status_code == 400
-    assert "Idempotency-Key" in response.json()
-    assert not Order.objects.exists()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_inserts_a_bulk_with_one_catalogue_query_and_multi_row_inserts(
     alice, api_client_for, hoodie_offer, django_assert_max_num_queries
