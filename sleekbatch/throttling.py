@@ -12,13 +12,17 @@ per window that cost more than the order itself. The price of a fixed window is 
 client can spend up to twice its rate across a window boundary.
 """
 
+import logging
 import time
 
+import redis
 from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from sleekbatch.flags import shared_redis_client
+
+logger = logging.getLogger("sleekbatch.throttling")
 
 KEY_PREFIX = "sleekbatch:throttle"
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -100,9 +104,16 @@ class UserRateThrottle(BaseThrottle):
             limits.append((name, allowed, seconds, window))
         if not limits:
             return True
-        counts = count_hits(
-            [(f"{KEY_PREFIX}:{name}:{ident}:{window}", seconds + 1) for name, _, seconds, window in limits]
-        )
+        try:
+            counts = count_hits(
+                [(f"{KEY_PREFIX}:{name}:{ident}:{window}", seconds + 1) for name, _, seconds, window in limits]
+            )
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            # The shared cache is down: let the request through unlimited rather than fail it. An
+            # order must still be accepted while Redis restarts (issue #8); limits resume with Redis.
+            logger.warning("throttle.cache_unavailable", extra={"scopes": [name for name, *_ in limits]})
+            self._wait = None
+            return True
         waits = [
             (window + 1) * seconds - now
             for (name, allowed, seconds, window), count in zip(limits, counts, strict=True)

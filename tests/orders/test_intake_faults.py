@@ -19,7 +19,7 @@ BULK_URL = "/api/orders/bulk/"
 
 @pytest.fixture
 def trigger_redis_down(settings, monkeypatch):
-    """The pooling trigger's Redis and the broker refuse connections (nothing listens on port 1)."""
+    """The shared Redis (throttle counters, pooling trigger) and the broker refuse connections (port 1)."""
     from batches.pooling import tasks
 
     monkeypatch.setattr(tasks, "request_pooling", REAL_REQUEST_POOLING)  # not the conftest's probe
