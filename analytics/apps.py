@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib import admin
 
 
 class AnalyticsConfig(AppConfig):
@@ -8,3 +9,5 @@ class AnalyticsConfig(AppConfig):
         from analytics.signals import analytics_receivers_connect
 
         analytics_receivers_connect()
+        # The admin index links to the ops dashboard (a template that extends admin/index.html).
+        admin.site.index_template = "analytics/admin_index.html"

@@ -70,6 +70,13 @@ class BusinessEvent(models.Model):
         indexes = [
             BrinOnPostgresIndex(fields=["occurred_at"], name="business_event_occurred_idx"),
             BrinOnPostgresIndex(fields=["recorded_at"], name="business_event_recorded_idx"),
+            # The dashboard's orders and units per hour: an index-only scan of the last 48 h.
+            models.Index(
+                fields=["occurred_at"],
+                include=["quantity"],
+                condition=models.Q(kind="order_submitted"),
+                name="business_event_submitted_idx",
+            ),
         ]
 
     def __str__(self):

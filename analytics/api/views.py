@@ -15,6 +15,7 @@ from analytics.api.serializers import (
     JobMetricsQuerySerializer,
     JobMetricsSerializer,
 )
+from analytics.dashboard import dashboard_panels
 from analytics.prometheus import metrics_text
 from analytics.selectors import daily_stats_between, job_metrics_between
 from sleekbatch.roles import IsOps
@@ -56,3 +57,15 @@ class PrometheusMetricsView(APIView):
     def get(self, request):
         """Task, queue, worker, sweep, order and batch metrics (see docs/metrics.md)."""
         return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+class DashboardDataView(APIView):
+    """Every panel of the ops dashboard in one answer; the page polls it."""
+
+    permission_classes = [IsOps]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Batches by status, open-batch fill histogram, review queue, orders and jobs per hour,
+        recent failures, orders and revenue by day."""
+        return Response(dashboard_panels())
