@@ -6,8 +6,11 @@ class BatchesConfig(AppConfig):
 
     def ready(self):
         from batches.pooling.tasks import request_pooling_on_orders_submitted
+        from batches.receivers import batch_orders_delivered
         from orders.signals import orders_submitted
+        from suppliers.signals import supplier_order_delivered
 
         # Importing batches.pooling.tasks also registers the pooling tasks with Celery in
         # every process (autodiscovery only reads batches/tasks.py).
         orders_submitted.connect(request_pooling_on_orders_submitted, dispatch_uid="pooling_on_orders_submitted")
+        supplier_order_delivered.connect(batch_orders_delivered, dispatch_uid="batches.batch_orders_delivered")

@@ -10,6 +10,7 @@ class Order(models.Model):
         SUBMITTED = "submitted", "Submitted"
         POOLED = "pooled", "Pooled"
         CONFIRMED = "confirmed", "Confirmed"
+        DELIVERED = "delivered", "Delivered"
         REFUNDED = "refunded", "Refunded"
         REJECTED = "rejected", "Rejected"
 

@@ -11,10 +11,12 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any, TypedDict
 
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models import QuerySet
 
 from orders.models import BulkSubmission, Order
 from orders.selectors import bulk_submission_get, order_get_by_idempotency_key, orders_get_in_order
@@ -219,3 +221,10 @@ def _submit_bulk(buyer, orders, correlation_id, idempotency_key, request_fingerp
     for order in new_orders:
         order.contribution_batch_id = None
     return BulkOrderSubmission(orders=new_orders, created=True)
+
+
+def orders_mark_delivered(*, orders: QuerySet, now: datetime) -> int:
+    """Confirmed orders whose goods arrived → ``delivered`` (compare-and-set on the status)."""
+    return orders.filter(workflow_status=Order.Status.CONFIRMED).update(
+        workflow_status=Order.Status.DELIVERED, updated_at=now
+    )

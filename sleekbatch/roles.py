@@ -107,3 +107,10 @@ def role_grants_in_migrations(role: str) -> list[tuple[str, str]]:
             if granted_role == role:
                 grants.extend((app_label, codename) for codename in codenames)
     return grants
+
+
+class IsSupplierOrOps(BasePermission):
+    message = "Only suppliers' users and operations staff can do this."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, SUPPLIER) or has_role(request.user, OPS)

@@ -248,6 +248,7 @@ TASK_QUEUES = ("orders", "orchestration", "analytics", "reports")
 CELERY_TASK_ROUTES = {
     "orders.*": {"queue": "orders"},
     "batches.*": {"queue": "orchestration"},
+    "suppliers.*": {"queue": "analytics"},  # scorecards and supplier alerts
     "analytics.*": {"queue": "analytics"},
     "reports.*": {"queue": "reports"},
 }
@@ -297,6 +298,38 @@ METRICS_DATABASE_CACHE_SECONDS = 15
 METRICS_WORKER_UP_SECONDS = 60
 # The widest range GET /api/analytics/daily/ answers for.
 ANALYTICS_DAILY_MAX_DAYS = 366
+
+# --- Suppliers: delivery checks, the scorecard, alerts, matching ------------------------
+
+# A delivery whose units differ from the ordered quantity by more than this is refused as a
+# typo (a 400): wide enough for the usual over/under-run of a production lot, narrow enough to
+# catch an extra digit.
+SUPPLIER_DELIVERY_TOLERANCE_PERCENT = int(os.environ.get("SLEEKBATCH_SUPPLIER_DELIVERY_TOLERANCE_PERCENT", 20))
+# The scorecard covers the supplier orders delivered in the last N days: longer is steadier,
+# shorter reacts faster to a supplier that got better or worse.
+SUPPLIER_SCORE_WINDOW_DAYS = int(os.environ.get("SLEEKBATCH_SUPPLIER_SCORE_WINDOW_DAYS", 90))
+# Below this many deliveries in the window a supplier is "new": no score rather than a guess.
+SUPPLIER_SCORE_MIN_DELIVERIES = int(os.environ.get("SLEEKBATCH_SUPPLIER_SCORE_MIN_DELIVERIES", 3))
+# A delivery up to this many days after the promised date still counts as on time.
+SUPPLIER_ON_TIME_GRACE_DAYS = int(os.environ.get("SLEEKBATCH_SUPPLIER_ON_TIME_GRACE_DAYS", 1))
+# Weights of the score's parts (any non-negative numbers; the score divides by their sum).
+SUPPLIER_SCORE_WEIGHTS = {
+    "on_time": float(os.environ.get("SLEEKBATCH_SUPPLIER_WEIGHT_ON_TIME", 40)),
+    "quality": float(os.environ.get("SLEEKBATCH_SUPPLIER_WEIGHT_QUALITY", 30)),
+    "fill": float(os.environ.get("SLEEKBATCH_SUPPLIER_WEIGHT_FILL", 20)),
+    "responsiveness": float(os.environ.get("SLEEKBATCH_SUPPLIER_WEIGHT_RESPONSIVENESS", 10)),
+}
+# Quality part: 1 at 0 defects, falling linearly to 0 at this many defective parts per million.
+SUPPLIER_DEFECT_PPM_ZERO_QUALITY = int(os.environ.get("SLEEKBATCH_SUPPLIER_DEFECT_PPM_ZERO_QUALITY", 50_000))
+# Responsiveness part: 1 when the median acknowledgement takes up to the first figure (hours),
+# falling linearly to 0 at the second.
+SUPPLIER_ACKNOWLEDGE_HOURS_TARGET = float(os.environ.get("SLEEKBATCH_SUPPLIER_ACKNOWLEDGE_HOURS_TARGET", 24))
+SUPPLIER_ACKNOWLEDGE_HOURS_LIMIT = float(os.environ.get("SLEEKBATCH_SUPPLIER_ACKNOWLEDGE_HOURS_LIMIT", 168))
+# Alerts: on-time rate under / defect ppm over these (besides any drop of standing).
+SUPPLIER_ALERT_ON_TIME_BELOW = float(os.environ.get("SLEEKBATCH_SUPPLIER_ALERT_ON_TIME_BELOW", 0.80))
+SUPPLIER_ALERT_DEFECT_PPM_ABOVE = int(os.environ.get("SLEEKBATCH_SUPPLIER_ALERT_DEFECT_PPM_ABOVE", 20_000))
+# Matching: among offers priced within this percentage of the cheapest, the better score wins.
+SUPPLIER_MATCH_PRICE_BAND_PERCENT = float(os.environ.get("SLEEKBATCH_SUPPLIER_MATCH_PRICE_BAND_PERCENT", 2))
 
 # --- Mail: failed jobs notify ADMINS ("Name <addr>,Name <addr>") -------------------------
 

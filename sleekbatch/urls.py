@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("orders.api.urls")),
     path("api/", include("batches.api.urls")),
     path("api/", include("analytics.api.urls")),
+    path("api/", include("suppliers.api.urls")),
 ]
 
 # JSON under /api/, Django's pages elsewhere (sleekbatch/api_errors.py).

@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.utils import timezone
 
 from sleekbatch.admin_mixins import WorkflowOwnedAdmin
+from suppliers import lifecycle
 from suppliers.forms import SupplierOfferForm
-from suppliers.models import Supplier, SupplierMembership, SupplierOffer, SupplierOrder
+from suppliers.models import Supplier, SupplierMembership, SupplierOffer, SupplierOrder, SupplierOrderEvent
 
 
 class SupplierOfferInline(admin.StackedInline):
@@ -37,10 +41,121 @@ class SupplierOfferAdmin(admin.ModelAdmin):
     list_select_related = ["supplier"]
 
 
+class SupplierOrderEventInline(WorkflowOwnedAdmin, admin.TabularInline):
+    model = SupplierOrderEvent
+    extra = 0
+    fields = ["from_status", "to_status", "actor", "details", "correlation_id", "created_at"]
+    readonly_fields = fields
+
+
+class SupplierOrderActionForm(ActionForm):
+    """The figures some moves need; the lifecycle checks them exactly as it does for the API."""
+
+    promised_date = forms.DateField(required=False, label="Promised date (acknowledge):")
+    delivered_units = forms.IntegerField(required=False, label="Delivered units:")
+    defective_units = forms.IntegerField(required=False, initial=0, label="Defective units:")
+    delivered_at = forms.DateTimeField(required=False, label="Delivered at (default now):")
+
+
 @admin.register(SupplierOrder)
 class SupplierOrderAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
-    list_display = ["order_number", "supplier", "product_type", "quantity", "supplier_price", "status", "created_at"]
+    """Supplier orders move only through suppliers.lifecycle: actions here, no editable field."""
+
+    action_form = SupplierOrderActionForm
+    actions = ["acknowledge", "ship", "deliver", "cancel"]
+    list_display = [
+        "order_number",
+        "supplier",
+        "product_type",
+        "quantity",
+        "supplier_price",
+        "status",
+        "promised_date",
+        "delivered_at",
+        "created_at",
+    ]
     list_filter = ["status", "product_type", "supplier"]
     search_fields = ["order_number", "supplier__name", "batch__id", "buyer_order__id"]
     list_select_related = ["supplier"]
     date_hierarchy = "created_at"
+    inlines = [SupplierOrderEventInline]
+
+    def has_move_permission(self, request):
+        return request.user.has_perm("suppliers.move_supplierorder")
+
+    def _form_value(self, request, name):
+        field = self.action_form.base_fields[name]
+        try:
+            return field.clean(request.POST.get(name) or None)
+        except forms.ValidationError as exc:
+            raise lifecycle.SupplierOrderInvalid({name: exc.messages}) from exc
+
+    def _move_each(self, request, queryset, move, done: str):
+        moved, refused = [], []
+        for supplier_order in queryset.order_by("created_at"):
+            try:
+                move(supplier_order)
+            except (lifecycle.SupplierOrderConflict, lifecycle.SupplierOrderInvalid) as exc:
+                refused.append(f"{supplier_order.order_number}: {exc}")
+            else:
+                moved.append(supplier_order.order_number)
+        if moved:
+            self.message_user(request, f"{done}: {', '.join(moved)}.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description="Acknowledge (with the promised date if none is set)", permissions=["move"])
+    def acknowledge(self, request, queryset):
+        def move(supplier_order):
+            lifecycle.supplier_order_acknowledge(
+                supplier_order_id=supplier_order.id,
+                actor=request.user,
+                promised_date=self._form_value(request, "promised_date"),
+            )
+
+        self._move_each(request, queryset, move, "Acknowledged")
+
+    @admin.action(description="Mark shipped", permissions=["move"])
+    def ship(self, request, queryset):
+        self._move_each(
+            request,
+            queryset,
+            lambda supplier_order: lifecycle.supplier_order_ship(
+                supplier_order_id=supplier_order.id, actor=request.user
+            ),
+            "Shipped",
+        )
+
+    @admin.action(description="Record delivery (delivered and defective units)", permissions=["move"])
+    def deliver(self, request, queryset):
+        def move(supplier_order):
+            delivered_units = self._form_value(request, "delivered_units")
+            if delivered_units is None:
+                raise lifecycle.SupplierOrderInvalid({"delivered_units": ["Give the delivered units."]})
+            delivery = lifecycle.Delivery(
+                delivered_units=delivered_units,
+                defective_units=self._form_value(request, "defective_units") or 0,
+                delivered_at=self._form_value(request, "delivered_at") or timezone.now(),
+            )
+            lifecycle.supplier_order_deliver(supplier_order_id=supplier_order.id, actor=request.user, delivery=delivery)
+
+        self._move_each(request, queryset, move, "Delivered")
+
+    @admin.action(description="Cancel (not shipped yet)", permissions=["move"])
+    def cancel(self, request, queryset):
+        self._move_each(
+            request,
+            queryset,
+            lambda supplier_order: lifecycle.supplier_order_cancel(
+                supplier_order_id=supplier_order.id, actor=request.user, reason="Cancelled by operations in the admin"
+            ),
+            "Cancelled",
+        )
+
+
+@admin.register(SupplierOrderEvent)
+class SupplierOrderEventAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
+    list_display = ["supplier_order", "from_status", "to_status", "actor", "correlation_id", "created_at"]
+    list_filter = ["to_status"]
+    search_fields = ["supplier_order__order_number", "correlation_id"]
+    list_select_related = ["supplier_order", "actor"]

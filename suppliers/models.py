@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from suppliers.pricing import validate_price_tiers
 
@@ -75,9 +75,16 @@ class SupplierOffer(models.Model):
 
 
 class SupplierOrder(models.Model):
+    """What a supplier was asked to make, and how it went (suppliers.lifecycle moves it).
+
+    placed ──► acknowledged ──► shipped ──► delivered
+    placed | acknowledged ──► cancelled
+    """
+
     class Status(models.TextChoices):
         PLACED = "placed", "Placed"
-        IN_PRODUCTION = "in_production", "In production"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SHIPPED = "shipped", "Shipped"
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -96,13 +103,25 @@ class SupplierOrder(models.Model):
     supplier_price = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLACED)
     promised_date = models.DateField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    delivered_units = models.PositiveIntegerField(null=True, blank=True)
     defective_units = models.PositiveIntegerField(default=0)
+    # Facts of the delivery, worked out once by the transition that records it so that the
+    # scorecard aggregates plain numbers over millions of rows (no per-row date arithmetic in SQL,
+    # which PostgreSQL and SQLite spell differently). Judgements that depend on settings (the
+    # on-time grace period) stay in the scorecard, which reads these.
+    acknowledge_hours = models.FloatField(null=True, blank=True)  # placed → acknowledged
+    lead_time_days = models.FloatField(null=True, blank=True)  # placed → delivered
+    days_late = models.IntegerField(null=True, blank=True)  # delivery date − promised date (≤ 0: on time)
     correlation_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("move_supplierorder", "Can move supplier orders along their lifecycle")]
         constraints = [
             # Either a pooled batch's order or one buyer's direct order, never both.
             models.CheckConstraint(
@@ -111,8 +130,43 @@ class SupplierOrder(models.Model):
                 name="supplier_order_batch_xor_direct",
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="supplier_order_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(delivered_units__isnull=True) | Q(defective_units__lte=F("delivered_units")),
+                name="supplier_order_defects_within_delivery",
+            ),
         ]
-        indexes = [models.Index(fields=["supplier", "created_at"], name="supplier_order_supplier_idx")]
+        indexes = [
+            models.Index(fields=["supplier", "created_at"], name="supplier_order_supplier_idx"),
+            # The scorecard of one supplier (on each delivery): its deliveries in the window.
+            models.Index(
+                fields=["supplier", "delivered_at"],
+                condition=Q(status="delivered"),
+                name="supplier_order_delivered_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.order_number
+
+
+class SupplierOrderEvent(models.Model):
+    """Audit trail of a supplier order: who moved it, when, under which correlation id."""
+
+    supplier_order = models.ForeignKey(SupplierOrder, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # No status is entered twice in a supplier order's life: a transition that slipped past
+            # its compare-and-set fails loudly instead of recording a second delivery.
+            models.UniqueConstraint(fields=["supplier_order", "to_status"], name="supplier_order_event_once")
+        ]
+
+    def __str__(self):
+        return f"{self.supplier_order_id}: {self.from_status} → {self.to_status}"

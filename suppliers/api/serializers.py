@@ -1,0 +1,74 @@
+from rest_framework import serializers
+
+from suppliers.models import SupplierOrder
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer in the JSON sense: "10", 10.0 and true are wrong types, not numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsSerializer(serializers.Serializer):
+    """A field the API does not know is a 400, not something to drop (``delivered_unit`` is a typo)."""
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return attrs
+
+
+class SupplierOrderSerializer(serializers.ModelSerializer):
+    supplier = serializers.CharField(source="supplier.code", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+
+    class Meta:
+        model = SupplierOrder
+        fields = [
+            "id",
+            "order_number",
+            "supplier",
+            "supplier_name",
+            "batch",
+            "product_type",
+            "quantity",
+            "supplier_price",
+            "status",
+            "promised_date",
+            "acknowledged_at",
+            "shipped_at",
+            "delivered_at",
+            "cancelled_at",
+            "delivered_units",
+            "defective_units",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AcknowledgeSerializer(RejectUnknownFieldsSerializer):
+    promised_date = serializers.DateField(required=False)
+
+
+class ShipSerializer(RejectUnknownFieldsSerializer):
+    """No fields: shipping says only that the goods left."""
+
+
+class DeliverSerializer(RejectUnknownFieldsSerializer):
+    # Negative figures pass the field so that the lifecycle's checks, which the admin shares, say why.
+    delivered_units = StrictIntegerField()
+    defective_units = StrictIntegerField(default=0)
+    delivered_at = serializers.DateTimeField(required=False, help_text="defaults to now")
+
+
+class CancelSerializer(RejectUnknownFieldsSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SupplierOrderRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    status = serializers.CharField()

@@ -1,0 +1,141 @@
+"""Supplier orders API: suppliers' users move their own orders along; ops see and cancel any."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sleekbatch.pagination import NewestFirstCursorPagination
+from sleekbatch.roles import IsOps, IsSupplierOrOps
+from suppliers import lifecycle
+from suppliers.api.serializers import (
+    AcknowledgeSerializer,
+    CancelSerializer,
+    DeliverSerializer,
+    ShipSerializer,
+    SupplierOrderRefusedSerializer,
+    SupplierOrderSerializer,
+)
+from suppliers.models import SupplierOrder
+from suppliers.selectors import supplier_orders_visible_to
+
+
+class SupplierOrderListView(APIView):
+    permission_classes = [IsSupplierOrOps]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=SupplierOrder.Status.values, description="status")
+        ],
+        responses=SupplierOrderSerializer(many=True),
+    )
+    def get(self, request):
+        """Supplier orders, newest first: every one for ops, one's own supplier's for a supplier user."""
+        supplier_orders = supplier_orders_visible_to(request.user)
+        status_filter = request.query_params.get("status")
+        if status_filter is not None:
+            if status_filter not in SupplierOrder.Status.values:
+                raise ValidationError({"status": [f"Choose one of: {', '.join(SupplierOrder.Status.values)}."]})
+            supplier_orders = supplier_orders.filter(status=status_filter)
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(supplier_orders, request, view=self)
+        return paginator.get_paginated_response(SupplierOrderSerializer(page, many=True).data)
+
+
+class SupplierOrderDetailView(APIView):
+    permission_classes = [IsSupplierOrOps]
+
+    @extend_schema(responses=SupplierOrderSerializer)
+    def get(self, request, supplier_order_id):
+        supplier_order = get_object_or_404(supplier_orders_visible_to(request.user), id=supplier_order_id)
+        return Response(SupplierOrderSerializer(supplier_order).data)
+
+
+class SupplierOrderMoveView(APIView):
+    """One lifecycle move; 400 for impossible data (nothing stored), 409 when the status does not allow it."""
+
+    permission_classes = [IsSupplierOrOps]
+    input_serializer = ShipSerializer
+
+    def move(self, *, supplier_order_id, actor, data) -> SupplierOrder:
+        raise NotImplementedError
+
+    def post(self, request, supplier_order_id):
+        get_object_or_404(supplier_orders_visible_to(request.user), id=supplier_order_id)
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            supplier_order = self.move(
+                supplier_order_id=supplier_order_id, actor=request.user, data=serializer.validated_data
+            )
+        except lifecycle.SupplierOrderInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        except lifecycle.SupplierOrderConflict as exc:
+            return Response({"detail": str(exc), "status": exc.current_status}, status=status.HTTP_409_CONFLICT)
+        supplier_order = supplier_orders_visible_to(request.user).get(id=supplier_order.id)
+        return Response(SupplierOrderSerializer(supplier_order).data)
+
+
+_MOVE_RESPONSES = {200: SupplierOrderSerializer, 409: SupplierOrderRefusedSerializer}
+
+
+class SupplierOrderAcknowledgeView(SupplierOrderMoveView):
+    input_serializer = AcknowledgeSerializer
+
+    @extend_schema(request=AcknowledgeSerializer, responses=_MOVE_RESPONSES)
+    def post(self, request, supplier_order_id):
+        """Accept a placed order (with ``promised_date`` when it has none)."""
+        return super().post(request, supplier_order_id)
+
+    def move(self, *, supplier_order_id, actor, data):
+        return lifecycle.supplier_order_acknowledge(
+            supplier_order_id=supplier_order_id, actor=actor, promised_date=data.get("promised_date")
+        )
+
+
+class SupplierOrderShipView(SupplierOrderMoveView):
+    input_serializer = ShipSerializer
+
+    @extend_schema(request=None, responses=_MOVE_RESPONSES)
+    def post(self, request, supplier_order_id):
+        """The goods of an acknowledged order left the supplier."""
+        return super().post(request, supplier_order_id)
+
+    def move(self, *, supplier_order_id, actor, data):
+        return lifecycle.supplier_order_ship(supplier_order_id=supplier_order_id, actor=actor)
+
+
+class SupplierOrderDeliverView(SupplierOrderMoveView):
+    input_serializer = DeliverSerializer
+
+    @extend_schema(request=DeliverSerializer, responses=_MOVE_RESPONSES)
+    def post(self, request, supplier_order_id):
+        """A shipped order arrived: units delivered and defective; its buyers' orders become delivered."""
+        return super().post(request, supplier_order_id)
+
+    def move(self, *, supplier_order_id, actor, data):
+        delivery = lifecycle.Delivery(
+            delivered_units=data["delivered_units"],
+            defective_units=data["defective_units"],
+            delivered_at=data.get("delivered_at") or timezone.now(),
+        )
+        return lifecycle.supplier_order_deliver(supplier_order_id=supplier_order_id, actor=actor, delivery=delivery)
+
+
+class SupplierOrderCancelView(SupplierOrderMoveView):
+    permission_classes = [IsOps]
+    input_serializer = CancelSerializer
+
+    @extend_schema(request=CancelSerializer, responses=_MOVE_RESPONSES)
+    def post(self, request, supplier_order_id):
+        """Call off an order that has not shipped (ops)."""
+        return super().post(request, supplier_order_id)
+
+    def move(self, *, supplier_order_id, actor, data):
+        return lifecycle.supplier_order_cancel(
+            supplier_order_id=supplier_order_id, actor=actor, reason=data.get("reason", "")
+        )
