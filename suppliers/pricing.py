@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 CENT = Decimal("0.01")
+# The largest price an order's unit_price column (10 digits, 2 decimals) can hold.
+MAX_UNIT_PRICE = Decimal("99999999.99")
 
 
 def to_cents(amount: Decimal) -> Decimal:
@@ -70,6 +72,9 @@ def _parse_price(value: object, position: int) -> Decimal:
         raise ValidationError(f"Tier {position}: unit_price {value!r} is not a number.", code="price")
     if not price.is_finite() or price <= 0:
         raise ValidationError(f"Tier {position}: unit_price must be above zero.", code="price")
+    if price > MAX_UNIT_PRICE:
+        # Also keeps quantize() below from raising InvalidOperation on a huge value such as 1e30.
+        raise ValidationError(f"Tier {position}: unit_price must be at most {MAX_UNIT_PRICE}.", code="price")
     if price != price.quantize(CENT):
         raise ValidationError(f"Tier {position}: unit_price {value} has more than two decimals.", code="price")
     return price

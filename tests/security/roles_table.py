@@ -1,0 +1,80 @@
+"""Who may call what: ONE table, read by tests/security/test_roles_table.py.
+
+Every operation of the OpenAPI schema (``/api/schema/``) needs a row here; the test calls
+each one as each persona and compares the status code. When you add an endpoint:
+
+1. add a row to ROLES_TABLE: ``("METHOD", "/path/{param}/"): expect(anon=…, buyer=…,
+   other_buyer=…, supplier=…, ops=…)`` — the path exactly as the schema spells it;
+2. a POST/PUT/PATCH that needs a body: add it to BODIES (a body the allowed roles succeed with);
+3. a new path parameter: add a maker to PATH_PARAMETERS (``World`` → the value).
+
+The personas, all made fresh for each call (see World):
+  anon         no token
+  buyer        a buyer whose order sits in a batch in admin review
+  other_buyer  another buyer, with no order of their own there
+  supplier     a supplier's user (member of the batch's supplier)
+  ops          operations staff
+"""
+
+from dataclasses import dataclass
+
+from tests.orders.conftest import order_payload
+
+PERSONAS = ("anon", "buyer", "other_buyer", "supplier", "ops")
+
+
+def expect(*, anon: int, buyer: int, other_buyer: int, supplier: int, ops: int) -> dict[str, int]:
+    return {"anon": anon, "buyer": buyer, "other_buyer": other_buyer, "supplier": supplier, "ops": ops}
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(PERSONAS, status)
+
+
+OPS_ONLY = expect(anon=401, buyer=403, other_buyer=403, supplier=403, ops=200)
+
+ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
+    # Orders: buyers submit and read their own; ops read all; another buyer's order is a 404.
+    ("GET", "/api/orders/"): expect(anon=401, buyer=200, other_buyer=200, supplier=403, ops=200),
+    ("POST", "/api/orders/"): expect(anon=401, buyer=202, other_buyer=202, supplier=403, ops=403),
+    ("POST", "/api/orders/bulk/"): expect(anon=401, buyer=202, other_buyer=202, supplier=403, ops=403),
+    ("GET", "/api/orders/{order_id}/"): expect(anon=401, buyer=200, other_buyer=404, supplier=403, ops=200),
+    # Batches: ops all, a buyer those holding their orders; review decisions are ops only.
+    ("GET", "/api/batches/"): expect(anon=401, buyer=200, other_buyer=200, supplier=403, ops=200),
+    ("GET", "/api/batches/{batch_id}/"): expect(anon=401, buyer=200, other_buyer=404, supplier=403, ops=200),
+    ("POST", "/api/batches/{batch_id}/approve/"): OPS_ONLY,
+    ("POST", "/api/batches/{batch_id}/cancel/"): OPS_ONLY,
+    ("POST", "/api/batches/{batch_id}/extend/"): OPS_ONLY,
+    # Monitoring and analytics: ops (and the Prometheus scraper's own token).
+    ("GET", "/api/metrics/jobs/"): OPS_ONLY,
+    ("GET", "/api/analytics/daily/"): OPS_ONLY,
+    ("GET", "/metrics"): OPS_ONLY,
+    # Public.
+    ("GET", "/api/health/"): everyone(200),
+    ("GET", "/api/schema/"): everyone(200),
+}
+
+
+BODIES: dict[tuple[str, str], object] = {
+    ("POST", "/api/orders/"): order_payload(),
+    ("POST", "/api/orders/bulk/"): {
+        "orders": [order_payload(), order_payload(quantity=6, style_details=[{"style": "a"}])]
+    },
+    ("POST", "/api/batches/{batch_id}/extend/"): {"hours": 24},
+}
+
+
+@dataclass
+class World:
+    """The objects path parameters point at (made by the test for each call)."""
+
+    order_id: str
+    batch_id: str
+    supplier_id: str
+
+
+PATH_PARAMETERS = {
+    "order_id": lambda world: world.order_id,
+    "batch_id": lambda world: world.batch_id,
+    "supplier_id": lambda world: world.supplier_id,
+}
