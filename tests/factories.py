@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from batches.models import BatchContribution, ProductionBatch
 from orders.models import Order
-from suppliers.models import Supplier, SupplierOffer
+from suppliers.models import Supplier, SupplierOffer, SupplierOrder
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -74,3 +74,18 @@ class BatchContributionFactory(factory.django.DjangoModelFactory):
     quantity_contributed = factory.SelfAttribute("order.quantity")
     style_details = factory.SelfAttribute("order.style_details")
     unit_price = "11.50"
+
+
+class SupplierOrderFactory(factory.django.DjangoModelFactory):
+    """A placed supplier order for one buyer's direct order (the smallest valid one)."""
+
+    class Meta:
+        model = SupplierOrder
+
+    order_number = factory.Sequence(lambda n: f"SO-TEST-{n:06d}")
+    supplier = factory.SubFactory(SupplierFactory)
+    buyer_order = factory.SubFactory(OrderFactory, quantity=100, workflow_status="confirmed", is_batch_order=False)
+    product_type = factory.SelfAttribute("buyer_order.product_type")
+    quantity = factory.SelfAttribute("buyer_order.quantity")
+    supplier_price = "9.00"
+    promised_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))

@@ -12,7 +12,7 @@ The personas, all made fresh for each call (see World):
   anon         no token
   buyer        a buyer whose order sits in a batch in admin review
   other_buyer  another buyer, with no order of their own there
-  supplier     a supplier's user (member of the batch's supplier)
+  supplier     a supplier's user (member of the batch's supplier, which has a placed supplier order)
   ops          operations staff
 """
 
@@ -32,6 +32,7 @@ def everyone(status: int) -> dict[str, int]:
 
 
 OPS_ONLY = expect(anon=401, buyer=403, other_buyer=403, supplier=403, ops=200)
+SUPPLIER_OR_OPS = expect(anon=401, buyer=403, other_buyer=403, supplier=200, ops=200)
 
 ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
     # Orders: buyers submit and read their own; ops read all; another buyer's order is a 404.
@@ -45,9 +46,22 @@ ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/batches/{batch_id}/approve/"): OPS_ONLY,
     ("POST", "/api/batches/{batch_id}/cancel/"): OPS_ONLY,
     ("POST", "/api/batches/{batch_id}/extend/"): OPS_ONLY,
+    # Supplier orders: a supplier's users work their own supplier's (the world's is placed, so
+    # shipping or delivering it is out of order: 409 once the role may act); ops see all and cancel.
+    ("GET", "/api/supplier-orders/"): SUPPLIER_OR_OPS,
+    ("GET", "/api/supplier-orders/{supplier_order_id}/"): SUPPLIER_OR_OPS,
+    ("POST", "/api/supplier-orders/{supplier_order_id}/acknowledge/"): SUPPLIER_OR_OPS,
+    ("POST", "/api/supplier-orders/{supplier_order_id}/ship/"): expect(
+        anon=401, buyer=403, other_buyer=403, supplier=409, ops=409
+    ),
+    ("POST", "/api/supplier-orders/{supplier_order_id}/deliver/"): expect(
+        anon=401, buyer=403, other_buyer=403, supplier=409, ops=409
+    ),
+    ("POST", "/api/supplier-orders/{supplier_order_id}/cancel/"): OPS_ONLY,
     # Monitoring and analytics: ops (and the Prometheus scraper's own token).
     ("GET", "/api/metrics/jobs/"): OPS_ONLY,
     ("GET", "/api/analytics/daily/"): OPS_ONLY,
+    ("GET", "/api/analytics/dashboard/"): OPS_ONLY,
     ("GET", "/metrics"): OPS_ONLY,
     # Public.
     ("GET", "/api/health/"): everyone(200),
@@ -61,6 +75,7 @@ BODIES: dict[tuple[str, str], object] = {
         "orders": [order_payload(), order_payload(quantity=6, style_details=[{"style": "a"}])]
     },
     ("POST", "/api/batches/{batch_id}/extend/"): {"hours": 24},
+    ("POST", "/api/supplier-orders/{supplier_order_id}/deliver/"): {"delivered_units": 100},
 }
 
 
@@ -71,10 +86,12 @@ class World:
     order_id: str
     batch_id: str
     supplier_id: str
+    supplier_order_id: str
 
 
 PATH_PARAMETERS = {
     "order_id": lambda world: world.order_id,
     "batch_id": lambda world: world.batch_id,
     "supplier_id": lambda world: world.supplier_id,
+    "supplier_order_id": lambda world: world.supplier_order_id,
 }

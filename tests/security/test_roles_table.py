@@ -12,7 +12,7 @@ from sleekbatch.roles import BUYER, OPS, SUPPLIER
 from suppliers.models import SupplierMembership
 from tests.batches.factories import PooledOrderFactory, batch_in_review
 from tests.conftest import _client_for, _persona
-from tests.factories import BatchContributionFactory
+from tests.factories import BatchContributionFactory, SupplierOrderFactory
 from tests.security.roles_table import BODIES, PATH_PARAMETERS, PERSONAS, ROLES_TABLE, World
 
 ROLES_TABLE_FILE = "tests/security/roles_table.py"
@@ -55,7 +55,13 @@ def world(db, hoodie_offer):
     _persona("roles-ops", OPS)
     order = PooledOrderFactory(buyer=buyer, product_type=batch.product_type, quantity=4)
     BatchContributionFactory(batch=batch, order=order)
-    return World(order_id=str(order.id), batch_id=str(batch.id), supplier_id=str(batch.supplier_id))
+    supplier_order = SupplierOrderFactory(supplier=batch.supplier)
+    return World(
+        order_id=str(order.id),
+        batch_id=str(batch.id),
+        supplier_id=str(batch.supplier_id),
+        supplier_order_id=str(supplier_order.id),
+    )
 
 
 def client_as(persona: str) -> APIClient:
