@@ -54,12 +54,14 @@ class ProductionBatch(models.Model):
             models.CheckConstraint(condition=Q(target_quantity__gt=0), name="batch_target_positive"),
         ]
         indexes = [
-            # Pooling: the fullest open batch of a product type.
+            # Pooling: the open batches of a product type with room for an order. By room, so
+            # that the near-full batches waiting for their decision are skipped in the index:
+            # filtered row by row instead, they made each claim's lookup grow with the backlog.
             models.Index(
                 F("product_type"),
-                F("current_quantity").desc(),
+                F("target_quantity") - F("current_quantity"),
                 condition=Q(batch_status="open"),
-                name="batch_open_pooling_idx",
+                name="batch_open_room_idx",
             ),
             # Sweep: open batches whose window has closed ...
             models.Index(fields=["window_closes_at"], condition=Q(batch_status="open"), name="batch_open_window_idx"),

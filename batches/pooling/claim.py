@@ -197,11 +197,13 @@ def _lock_joinable_batches(by_product_type: dict, *, now: datetime) -> dict[str,
     smallest = min(order.quantity for orders in by_product_type.values() for order in orders)
     rows = (
         ProductionBatch.objects.select_for_update()
+        # The same expression as batch_open_room_idx, so the index skips batches without room.
+        .alias(room=F("target_quantity") - F("current_quantity"))
         .filter(
             product_type__in=list(by_product_type),
             batch_status=ProductionBatch.Status.OPEN,
             window_closes_at__gt=now,
-            current_quantity__lte=F("target_quantity") - smallest,
+            room__gte=smallest,
         )
         .order_by("created_at", "id")
         .values_list(
