@@ -17,8 +17,11 @@ from rest_framework.exceptions import ValidationError
 from batches.models import ProductionBatch
 from orders.api.serializers import order_submit_validate
 from orders.models import Order
+from suppliers.models import SupplierOrder
 from suppliers.pricing import buyer_unit_price_from_supplier_price, price_at, validate_price_tiers
 from tests.batches.factories import batch_in_review
+from tests.factories import SupplierFactory
+from tests.suppliers.conftest import placed_supplier_order
 
 # Every character, lone surrogates and NUL included; JSON escapes them as \\udXXX and \\u0000.
 any_text = st.text(st.characters(exclude_categories=()), max_size=12)
@@ -45,6 +48,13 @@ order_like = st.fixed_dictionaries(
     },
 )
 any_body = order_like | json_values
+MOVE_FIELDS = {
+    "promised_date": st.dates().map(str) | json_values,
+    "delivered_units": st.integers(-5, 10**12) | json_values,
+    "defective_units": st.integers(-5, 10**12) | json_values,
+    "delivered_at": st.datetimes().map(lambda d: d.isoformat()) | json_values,
+    "reason": any_text | json_values,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -177,3 +187,21 @@ def test_the_buyer_price_is_in_cents_above_the_supplier_price_and_each_style_add
     assert price == price.quantize(Decimal("0.01"))
     assert one_style >= supplier_price
     assert price - one_style == Decimal("0.50") * (styles - 1)
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_values | st.fixed_dictionaries({}, optional=MOVE_FIELDS))
+@pytest.mark.parametrize("move", ["acknowledge", "ship", "deliver", "cancel"])
+def test_any_supplier_order_move_body_is_a_200_a_409_or_a_400(api_client_for, olivia, move, body):
+    supplier_order = placed_supplier_order(SupplierFactory())
+    client = api_client_for(olivia)
+
+    response = client.post(
+        f"/api/supplier-orders/{supplier_order.id}/{move}/", json.dumps(body), content_type="application/json"
+    )
+
+    assert response.status_code in (200, 400, 409), response.content[:300]
+    assert response_is_json_with_a_message(response)
+    if response.status_code != 200:
+        supplier_order.refresh_from_db()
+        assert supplier_order.status == SupplierOrder.Status.PLACED
