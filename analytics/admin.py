@@ -10,3 +10,6 @@ class JobRunAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
     list_filter = ["status", "task_name", "queue"]
     search_fields = ["task_id", "task_name", "correlation_id"]
     date_hierarchy = "finished_at"
+
+
+from analytics.reports import admin as reports_admin  # noqa: E402, F401 - registers the report admin pages

@@ -11,3 +11,4 @@ class AnalyticsConfig(AppConfig):
         analytics_receivers_connect()
         # The admin index links to the ops dashboard (a template that extends admin/index.html).
         admin.site.index_template = "analytics/admin_index.html"
+        from analytics.reports import tasks  # noqa: F401 - registers the reports.* tasks

@@ -95,3 +95,7 @@ class RollupRun(models.Model):
 
     def __str__(self):
         return f"{self.mode} rollup {self.first_day}..{self.last_day}"
+
+
+# Reports keep their models in their own module; Django finds them through this import.
+from analytics.reports.models import Report, ReportDelivery, ReportSubscription  # noqa: E402, F401

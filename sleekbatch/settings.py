@@ -6,6 +6,7 @@ filesystem kombu transport, so a fresh clone runs without any server. With
 the *production profile*.
 """
 
+import copy
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -149,6 +150,23 @@ if not DEBUG and not EMBEDDED_PROFILE:
             f"{_key_problem}: outside DEBUG and the embedded default, set SECRET_KEY to a random value, e.g. "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
+
+# A read replica of the same database: report queries and other heavy reads go there
+# (sleekbatch/db.py). Tests treat it as a mirror of "default".
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    try:
+        _replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is not a valid database URL: {exc}") from exc
+    if _replica["ENGINE"] != _db["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same database engine as DATABASE_URL")
+    for _key in ("OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if _key in _db:
+            _replica[_key] = copy.deepcopy(_db[_key])
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["sleekbatch.db.ReadReplicaRouter"]
 IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 
 # `make bench` measures the API against a bare view that INSERTs orders for a fixed buyer
@@ -330,6 +348,41 @@ SUPPLIER_ALERT_ON_TIME_BELOW = float(os.environ.get("SLEEKBATCH_SUPPLIER_ALERT_O
 SUPPLIER_ALERT_DEFECT_PPM_ABOVE = int(os.environ.get("SLEEKBATCH_SUPPLIER_ALERT_DEFECT_PPM_ABOVE", 20_000))
 # Matching: among offers priced within this percentage of the cheapest, the better score wins.
 SUPPLIER_MATCH_PRICE_BAND_PERCENT = float(os.environ.get("SLEEKBATCH_SUPPLIER_MATCH_PRICE_BAND_PERCENT", 2))
+
+# --- Reports ------------------------------------------------------------------------
+
+# Generated report files live in Django's default storage (MEDIA_ROOT on the filesystem by
+# default; point STORAGES at object storage in a multi-host deployment).
+MEDIA_ROOT = Path(os.environ.get("SLEEKBATCH_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"
+# Widest date range one report may cover: a longer one is a 400, so nobody queues a
+# multi-year scan by mistake.
+REPORT_MAX_RANGE_DAYS = int(os.environ.get("SLEEKBATCH_REPORT_MAX_RANGE_DAYS", 366))
+# A PDF of more rows than this is refused with a pointer to XLSX: ~40 rows a page, so the
+# default is ~500 pages, past which nobody reads a PDF and its build time stops being small.
+REPORT_PDF_MAX_ROWS = int(os.environ.get("SLEEKBATCH_REPORT_PDF_MAX_ROWS", 20_000))
+# Rows fetched per round trip from the server-side cursor: larger is fewer round trips,
+# smaller keeps the worker's memory flat (2,000 rows of 13 columns is well under 2 MB).
+REPORT_CHUNK_ROWS = int(os.environ.get("SLEEKBATCH_REPORT_CHUNK_ROWS", 2000))
+# How often a running report stores its progress: each store is one UPDATE.
+REPORT_PROGRESS_EVERY_ROWS = int(os.environ.get("SLEEKBATCH_REPORT_PROGRESS_EVERY_ROWS", 20_000))
+# Files are deleted this long after they were produced (the row stays, marked expired).
+REPORT_RETENTION_DAYS = int(os.environ.get("SLEEKBATCH_REPORT_RETENTION_DAYS", 30))
+# An emailed report larger than this goes as a signed download link instead of an attachment.
+REPORT_EMAIL_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("SLEEKBATCH_REPORT_EMAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+)
+# How long such a link works.
+REPORT_LINK_MAX_AGE_SECONDS = int(os.environ.get("SLEEKBATCH_REPORT_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600))
+# Where links in emails point (the address people reach the web process at).
+PUBLIC_BASE_URL = os.environ.get("SLEEKBATCH_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Report generation may run longer than the default task limits (a year of orders).
+REPORT_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SLEEKBATCH_REPORT_TASK_SOFT_TIME_LIMIT", 1800))
+# A TrueType font with wide Unicode coverage for PDFs (buyer and supplier names are not ASCII);
+# ReportLab's bundled Vera (Latin only) is the fallback when it is missing.
+REPORT_PDF_FONT = os.environ.get(
+    "SLEEKBATCH_REPORT_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf"
+)
 
 # --- Mail: failed jobs notify ADMINS ("Name <addr>,Name <addr>") -------------------------
 

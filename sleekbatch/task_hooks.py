@@ -50,13 +50,13 @@ def reuse_database_connections(sender=None, **kwargs):
     lifecycle: ``close_old_connections`` drops a connection only when it is
     broken or older than CONN_MAX_AGE, as it does around a web request.
     """
-    db = settings.DATABASES["default"]
-    if db.get("OPTIONS", {}).pop("pool", None):
-        # psycopg's pool runs background threads, which do not survive the
-        # prefork fork; a child keeps one persistent connection instead. No
-        # connection exists yet at worker_init, so the changed settings apply.
-        db["CONN_MAX_AGE"] = None
-        db["CONN_HEALTH_CHECKS"] = True
+    for db in settings.DATABASES.values():  # "default", and "replica" when there is one
+        if db.get("OPTIONS", {}).pop("pool", None):
+            # psycopg's pool runs background threads, which do not survive the
+            # prefork fork; a child keeps one persistent connection instead. No
+            # connection exists yet at worker_init, so the changed settings apply.
+            db["CONN_MAX_AGE"] = None
+            db["CONN_HEALTH_CHECKS"] = True
 
     fixup = next((f for f in getattr(app, "_fixups", []) if hasattr(f, "worker_fixup")), None)
     if fixup is None:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("batches.api.urls")),
     path("api/", include("analytics.api.urls")),
     path("api/", include("suppliers.api.urls")),
+    path("api/", include("analytics.reports.urls")),
 ]
 
 # JSON under /api/, Django's pages elsewhere (sleekbatch/api_errors.py).
