@@ -19,7 +19,9 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from analytics.models import DailyStats
 from analytics.reports.models import Report, ReportKind
+from analytics.selectors import daily_stats_between
 from batches.models import BatchContribution, ProductionBatch
 from batches.state import fill_percent
 from orders.models import Order
@@ -31,6 +33,7 @@ class ColumnType(enum.StrEnum):
     TEXT = "text"
     INTEGER = "integer"
     MONEY = "money"
+    DECIMAL = "decimal"  # two decimals, not money
     PERCENT = "percent"  # a Decimal percent: 75.12 means 75.12 %
     DATE = "date"
     DATETIME = "datetime"  # timezone-aware, UTC
@@ -76,6 +79,7 @@ class KindSpec:
     queryset: Callable[[Report], QuerySet]
     to_row: Callable[[tuple], tuple]
     summary: Callable[[Report], Summary]
+    supplier_filter: bool = True
 
     def rows(self, report: Report) -> Iterator[tuple]:
         to_row = self.to_row
@@ -420,6 +424,90 @@ class SupplierOrderSummary(Summary):
         return self.by_day.chart("Units ordered from suppliers")
 
 
+# --- daily ----------------------------------------------------------------------------------------
+
+DAILY_COLUMNS = (
+    Column("Day", ColumnType.DATE, 12),
+    Column("Product type", ColumnType.TEXT, 14),
+    Column("Orders submitted", ColumnType.INTEGER, 11),
+    Column("Units submitted", ColumnType.INTEGER, 11),
+    Column("Orders pooled", ColumnType.INTEGER, 10),
+    Column("Orders rejected", ColumnType.INTEGER, 10),
+    Column("Direct orders", ColumnType.INTEGER, 10),
+    Column("Revenue", ColumnType.MONEY, 14),
+    Column("Refunds", ColumnType.INTEGER, 9),
+    Column("Refunded amount", ColumnType.MONEY, 13),
+    Column("Batches opened", ColumnType.INTEGER, 10),
+    Column("Batches confirmed", ColumnType.INTEGER, 11),
+    Column("Sent to review", ColumnType.INTEGER, 10),
+    Column("Batches cancelled", ColumnType.INTEGER, 11),
+    Column("Avg fill at close %", ColumnType.PERCENT, 11),
+    Column("Avg hours to confirm", ColumnType.DECIMAL, 11),
+)
+DAILY_FIELDS = (
+    "day",
+    "product_type",
+    "orders_submitted",
+    "units_submitted",
+    "orders_pooled",
+    "orders_rejected",
+    "orders_direct",
+    "revenue",
+    "refunds",
+    "refunded_amount",
+    "batches_opened",
+    "batches_confirmed",
+    "batches_sent_to_review",
+    "batches_cancelled",
+    "avg_fill_percent_at_close",
+    "avg_hours_to_confirm",
+)
+
+
+def _daily_queryset(report: Report) -> QuerySet:
+    if report.scope != OPS:
+        return DailyStats.objects.none()
+    rows = daily_stats_between(
+        first_day=report.date_from, last_day=report.date_to, product_type=report.product_type or None
+    )
+    return rows.values_list(*DAILY_FIELDS)
+
+
+class DailySummary(Summary):
+    # Summed over the rows: every integer and money column.
+    SUMMED = {
+        index for index, column in enumerate(DAILY_COLUMNS) if column.type in (ColumnType.INTEGER, ColumnType.MONEY)
+    }
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.days: set[date] = set()
+        self.totals = [0] * len(DAILY_COLUMNS)
+        self.units_by_day: dict[date, int] = defaultdict(int)
+        self.bucket_of = _bucket_of(report)
+
+    def add(self, row: tuple) -> None:
+        self.days.add(row[0])
+        for index in self.SUMMED:
+            self.totals[index] += row[index] or 0
+        self.units_by_day[self.bucket_of(row[0])] += row[3]
+
+    def lines(self):
+        lines = [("Days with activity", len(self.days), ColumnType.INTEGER)]
+        for index in sorted(self.SUMMED):
+            column = DAILY_COLUMNS[index]
+            lines.append((column.header, self.totals[index], column.type))
+        return lines
+
+    def chart(self) -> Chart:
+        weekly = (self.report.date_to - self.report.date_from).days >= 62
+        chart = Chart(title=f"Units submitted by {'week' if weekly else 'day'}", value_label="units")
+        for bucket in _bucket_labels(self.report):
+            chart.labels.append(bucket.strftime("%d %b"))
+            chart.values.append(self.units_by_day.get(bucket, 0))
+        return chart
+
+
 KINDS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (
@@ -445,11 +533,22 @@ KINDS: dict[str, KindSpec] = {
             kind=ReportKind.SUPPLIER_ORDERS,
             title="Supplier orders",
             columns=SUPPLIER_ORDER_COLUMNS,
-            # Supplier users get their own rows once supplier memberships exist; until then ops only.
-            roles=frozenset({OPS}),
+            # A supplier user gets its own supplier's rows (the scope fixes the supplier filter).
+            roles=frozenset({OPS, SUPPLIER}),
             queryset=_supplier_orders_queryset,
             to_row=_supplier_order_row,
             summary=SupplierOrderSummary,
+        ),
+        KindSpec(
+            kind=ReportKind.DAILY,
+            title="Daily summary",
+            columns=DAILY_COLUMNS,
+            roles=frozenset({OPS}),
+            queryset=_daily_queryset,
+            to_row=tuple,
+            summary=DailySummary,
+            # The rollup rows hold no supplier.
+            supplier_filter=False,
         ),
     )
 }

@@ -11,6 +11,7 @@ class ReportKind(models.TextChoices):
     ORDERS = "orders", "Orders"
     BATCHES = "batches", "Production batches"
     SUPPLIER_ORDERS = "supplier_orders", "Supplier orders"
+    DAILY = "daily", "Daily summary"
 
 
 class ReportFormat(models.TextChoices):
@@ -84,7 +85,7 @@ class ReportSubscription(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscription")
     enabled = models.BooleanField(default=True)
-    kind = models.CharField(max_length=30, choices=ReportKind.choices, default=ReportKind.ORDERS)
+    kind = models.CharField(max_length=30, choices=ReportKind.choices, default=ReportKind.DAILY)
     format = models.CharField(max_length=10, choices=ReportFormat.choices, default=ReportFormat.XLSX)
     only_when_data = models.BooleanField(default=False, help_text="Send nothing for a week without rows.")
     last_period_end = models.DateField(null=True, blank=True)

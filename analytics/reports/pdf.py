@@ -168,6 +168,7 @@ def _draw_cover(pdf, title, parameters, generated_at, summary: Summary) -> None:
 PDF_CHARS = {
     ColumnType.INTEGER: 9,
     ColumnType.MONEY: 11,
+    ColumnType.DECIMAL: 9,
     ColumnType.PERCENT: 9,
     ColumnType.DATE: 11,
     ColumnType.DATETIME: 18,
@@ -201,7 +202,8 @@ class _ColumnLayout:
             self.max_chars.append(min(limit, column.pdf_chars + 1) if column.pdf_chars else limit)
             x += width
         self.right_aligned = [
-            column.type in (ColumnType.INTEGER, ColumnType.MONEY, ColumnType.PERCENT) for column in spec.columns
+            column.type in (ColumnType.INTEGER, ColumnType.MONEY, ColumnType.DECIMAL, ColumnType.PERCENT)
+            for column in spec.columns
         ]
 
     def fit(self, text: str, index: int, font: str = FONT, measure_only: bool = False) -> str:
@@ -282,7 +284,7 @@ def _draw_footer(pdf, title: str, period: str, page: int, total_pages: int) -> N
 def format_cell(value, value_type: ColumnType) -> str:
     if value is None:
         return ""
-    if value_type == ColumnType.MONEY:
+    if value_type in (ColumnType.MONEY, ColumnType.DECIMAL):
         return f"{value:,.2f}"
     if value_type == ColumnType.INTEGER:
         return f"{value:,}"

@@ -31,6 +31,7 @@ from sleekbatch.db import heavy_reads
 from sleekbatch.roles import BUYER, OPS, SUPPLIER, has_role
 from sleekbatch.tasks import TRANSIENT_ERRORS
 from suppliers.models import Supplier, SupplierOffer
+from suppliers.selectors import supplier_id_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,6 @@ class ReportScope:
     supplier: Supplier | None
 
 
-def supplier_membership_of(user) -> Supplier | None:
-    """The supplier a supplier user belongs to; None until supplier memberships exist."""
-    return None
-
-
 def report_scope_for(*, user, kind: str, supplier: Supplier | None) -> ReportScope:
     spec = kind_spec(kind)
     if has_role(user, OPS):
@@ -74,9 +70,9 @@ def report_scope_for(*, user, kind: str, supplier: Supplier | None) -> ReportSco
     if has_role(user, BUYER) and BUYER in spec.roles:
         return ReportScope(BUYER, supplier)
     if has_role(user, SUPPLIER) and SUPPLIER in spec.roles:
-        own = supplier_membership_of(user)
-        if own is not None and (supplier is None or supplier.pk == own.pk):
-            return ReportScope(SUPPLIER, own)
+        own_id = supplier_id_for_user(user)
+        if own_id is not None and (supplier is None or supplier.pk == own_id):
+            return ReportScope(SUPPLIER, supplier or Supplier.objects.get(pk=own_id))
     allowed = sorted(name for name, other in KINDS.items() if _role_may_request(user, other.roles))
     raise ReportNotAllowed(
         f"You may not request {kind!r} reports" + (f"; you may request: {', '.join(allowed)}." if allowed else ".")
@@ -113,6 +109,8 @@ def report_validate_parameters(
             f"A report covers at most {settings.REPORT_MAX_RANGE_DAYS} days; this range has "
             f"{(date_to - date_from).days + 1}."
         ]
+    if supplier not in (None, "") and kind in KINDS and not KINDS[kind].supplier_filter:
+        errors["supplier"] = [f"{KINDS[kind].title} reports cannot be filtered by supplier."]
     if product_type and not SupplierOffer.objects.filter(product_type=product_type).exists():
         errors["product_type"] = [f"No product type {product_type!r}."]
     try:

@@ -83,6 +83,7 @@ def write_xlsx(
             ColumnType.TEXT: None,
             ColumnType.INTEGER: workbook.add_format({"num_format": "#,##0"}),
             ColumnType.MONEY: workbook.add_format({"num_format": "#,##0.00"}),
+            ColumnType.DECIMAL: workbook.add_format({"num_format": "#,##0.00"}),
             ColumnType.PERCENT: workbook.add_format({"num_format": "0.00%"}),
             ColumnType.DATE: workbook.add_format({"num_format": "yyyy-mm-dd"}),
             ColumnType.DATETIME: workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),

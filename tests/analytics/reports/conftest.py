@@ -34,6 +34,16 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture
+def queued(monkeypatch):
+    """The generation tasks the API asked for (instead of sending them to the broker)."""
+    sent = []
+    monkeypatch.setattr(
+        "analytics.reports.services.current_app.send_task", lambda name, args=(): sent.append((name, *args))
+    )
+    return sent
+
+
 @dataclass
 class ReportWorld:
     lodz: object

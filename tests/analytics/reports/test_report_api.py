@@ -14,16 +14,6 @@ from tests.analytics.reports.conftest import WEEK_END, WEEK_START, generate
 URL = "/api/reports/"
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """The generation tasks the API asked for (instead of sending them to the broker)."""
-    sent = []
-    monkeypatch.setattr(
-        "analytics.reports.services.current_app.send_task", lambda name, args=(): sent.append((name, *args))
-    )
-    return sent
-
-
 def body(**overrides):
     payload = {"kind": "orders", "format": "csv", "date_from": str(WEEK_START), "date_to": str(WEEK_END)}
     payload.update(overrides)
