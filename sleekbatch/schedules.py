@@ -11,6 +11,9 @@ class PeriodicJob:
     every_seconds: int
     queue: str
     description: str
+    # A crontab ("minute hour day_of_week", UTC) instead of the interval, for jobs tied to a time
+    # of the week; every_seconds is then only the nominal period.
+    crontab: str = ""
 
 
 PERIODIC_JOBS = (
@@ -41,5 +44,20 @@ PERIODIC_JOBS = (
         every_seconds=3600,
         queue="analytics",
         description="Roll business events up into DailyStats for the days touched since the last run.",
+    ),
+    PeriodicJob(
+        name="purge expired reports",
+        task="reports.purge_expired",
+        every_seconds=3600,
+        queue="reports",
+        description="Delete report files past SLEEKBATCH_REPORT_RETENTION_DAYS; fail reports whose worker vanished.",
+    ),
+    PeriodicJob(
+        name="weekly reports",
+        task="reports.send_weekly",
+        every_seconds=7 * 24 * 3600,
+        queue="reports",
+        description="Mondays 06:00 UTC: email every ops user last week's report (their report subscription).",
+        crontab="0 6 1",
     ),
 )

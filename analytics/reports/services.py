@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.reports.kinds import KINDS, kind_spec
-from analytics.reports.models import Report, ReportFormat
+from analytics.reports.models import Report, ReportDelivery, ReportFormat
 from analytics.reports.pdf import PdfTooLarge, write_pdf
 from analytics.reports.writers import write_csv, write_xlsx
 from sleekbatch.correlation import get_correlation_id
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 Status = Report.Status
 GENERATE_TASK = "reports.generate"
+DELIVER_TASK = "reports.deliver"
 CONTENT_TYPES = {
     ReportFormat.CSV: "text/csv; charset=utf-8",
     ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -272,12 +273,21 @@ def report_generate(*, report_id) -> Report | None:
         default_storage.delete(stored_name)
         logger.info("report.superseded", extra={"report_id": str(report.pk), "attempt": attempt})
         return None
+    if report.scheduled:
+        _deliveries_enqueue(report.pk)
     logger.info(
         "report.done",
         extra={"report_id": str(report.pk), "kind": report.kind, "format": report.format, "rows": row_count},
     )
     report.refresh_from_db()
     return report
+
+
+def _deliveries_enqueue(report_id) -> None:
+    """A scheduled report is done: queue the emails waiting for it (see analytics/reports/scheduled.py)."""
+    pending = ReportDelivery.objects.filter(report_id=report_id, status=ReportDelivery.Status.PENDING)
+    for delivery_id in pending.values_list("pk", flat=True):
+        transaction.on_commit(partial(current_app.send_task, DELIVER_TASK, args=[delivery_id]))
 
 
 def _write(report: Report, spec, rows, path: str, generated_at: datetime) -> int:

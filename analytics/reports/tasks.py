@@ -1,10 +1,12 @@
 """Report tasks, on the ``reports`` queue (routed by the ``reports.`` name prefix)."""
 
+import smtplib
+
 from celery import Task, shared_task
 from django.conf import settings
 
-from analytics.reports import services
-from sleekbatch.tasks import RETRY_POLICY
+from analytics.reports import scheduled, services
+from sleekbatch.tasks import RETRY_POLICY, TRANSIENT_ERRORS
 
 
 class _GenerateReportTask(Task):
@@ -30,3 +32,32 @@ def generate_report(report_id: str) -> None:
 @shared_task(name="reports.purge_expired", **RETRY_POLICY)
 def purge_expired_reports() -> dict:
     return services.reports_purge_expired()
+
+
+@shared_task(name="reports.send_weekly", **RETRY_POLICY)
+def send_weekly_reports() -> dict:
+    """Beat, Mondays: request last week's report for every ops user (emailed once generated)."""
+    run = scheduled.weekly_reports_request()
+    return {"first_day": str(run.period[0]), "requested": run.requested, "already_done": run.already_done}
+
+
+class _DeliverReportTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        delivery_id = kwargs.get("delivery_id") or (args[0] if args else None)
+        if delivery_id:
+            scheduled.report_delivery_fail(delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    name="reports.deliver",
+    base=_DeliverReportTask,
+    # A mail server that refuses or drops the connection, or a report still being written, is
+    # worth another try; spaced out up to half an hour (about 1.5 hours in all).
+    autoretry_for=(scheduled.DeliveryNotReady, smtplib.SMTPException, OSError, *TRANSIENT_ERRORS),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=6,
+)
+def deliver_report(delivery_id: int) -> None:
+    scheduled.report_delivery_send(delivery_id=delivery_id)

@@ -52,7 +52,11 @@ def test_setup_periodic_tasks_is_idempotent_and_updates_by_name():
         assert tasks[job.name].task == job.task
         assert tasks[job.name].enabled
         assert tasks[job.name].queue == job.queue
-        assert tasks[job.name].interval.every == job.every_seconds
+        if job.crontab:
+            schedule = tasks[job.name].crontab
+            assert f"{schedule.minute} {schedule.hour} {schedule.day_of_week}" == job.crontab
+        else:
+            assert tasks[job.name].interval.every == job.every_seconds
 
 
 def test_periodic_tasks_name_registered_tasks():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from sleekbatch.schedules import PERIODIC_JOBS
 
@@ -11,15 +11,27 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         for job in PERIODIC_JOBS:
-            interval, _ = IntervalSchedule.objects.get_or_create(
-                every=job.every_seconds, period=IntervalSchedule.SECONDS
-            )
+            interval = crontab = None
+            if job.crontab:
+                minute, hour, day_of_week = job.crontab.split()
+                crontab, _ = CrontabSchedule.objects.get_or_create(
+                    minute=minute,
+                    hour=hour,
+                    day_of_week=day_of_week,
+                    day_of_month="*",
+                    month_of_year="*",
+                    timezone="UTC",
+                )
+            else:
+                interval, _ = IntervalSchedule.objects.get_or_create(
+                    every=job.every_seconds, period=IntervalSchedule.SECONDS
+                )
             _, created = PeriodicTask.objects.update_or_create(
                 name=job.name,
                 defaults={
                     "task": job.task,
                     "interval": interval,
-                    "crontab": None,
+                    "crontab": crontab,
                     "queue": job.queue,
                     "description": job.description,
                     "enabled": True,

@@ -138,3 +138,9 @@ def generate(report):
     report_generate(report_id=report.pk)
     report.refresh_from_db()
     return report
+
+
+@pytest.fixture
+def commits(django_capture_on_commit_callbacks):
+    """``with commits():`` runs what the block queued with transaction.on_commit, as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
