@@ -10,12 +10,11 @@ import pytest
 from batches.models import ProductionBatch
 from orders.models import Order
 from sleekbatch.roles import BUYER, assign_role
-from suppliers.models import SupplierOrder
+from suppliers.models import Supplier, SupplierOrder
 from tests.factories import (
     BatchContributionFactory,
     OrderFactory,
     ProductionBatchFactory,
-    SupplierFactory,
     SupplierOfferFactory,
     UserFactory,
 )
@@ -79,8 +78,10 @@ def world(db, alice, bob):
     named like a spreadsheet formula."""
     zoe = UserFactory(username="zoë")
     assign_role(zoe, BUYER)
-    lodz = SupplierFactory(name="Łódź Knitwear 東京", code="lodz")
-    evil = SupplierFactory(name='=HYPERLINK("http://evil.example","click")', code="evil")
+    # Created directly, not through SupplierFactory: its name sequence shows in admin lists that
+    # browser tests measure, and this fixture runs for most report tests.
+    lodz = Supplier.objects.create(name="Łódź Knitwear 東京", code="lodz")
+    evil = Supplier.objects.create(name='=HYPERLINK("http://evil.example","click")', code="evil")
     hoodies = SupplierOfferFactory(supplier=lodz, product_type="hoodie", moq=100)
     tees = SupplierOfferFactory(supplier=evil, product_type="tee", moq=50)
 
