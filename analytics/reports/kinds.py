@@ -23,7 +23,7 @@ from analytics.models import DailyStats
 from analytics.reports.models import Report, ReportKind
 from analytics.selectors import daily_stats_between
 from batches.models import BatchContribution, ProductionBatch
-from batches.state import fill_percent
+from batches.fill import fill_percent
 from orders.models import Order
 from sleekbatch.roles import BUYER, OPS, SUPPLIER
 from suppliers.models import SupplierOrder
@@ -287,7 +287,7 @@ def _batch_row(values: tuple) -> tuple:
         status,
         target,
         current,
-        fill_percent(current, target),
+        fill_percent(current_quantity=current, target_quantity=target),
         orders,
         opened,
         closes,
