@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce
 from analytics.models import DailyStats
 from analytics.reports.models import Report, ReportKind
 from analytics.selectors import daily_stats_between
-from batches.models import BatchContribution, ProductionBatch
 from batches.fill import fill_percent
+from batches.models import BatchContribution, ProductionBatch
 from orders.models import Order
 from sleekbatch.roles import BUYER, OPS, SUPPLIER
 from suppliers.models import SupplierOrder
