@@ -75,6 +75,8 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class ReportListCreateView(APIView):
     parser_classes = [JSONParser]
+    # Each request is a background job that may scan a month of orders.
+    throttle_scope = {"POST": "reports"}
 
     @extend_schema(responses=ReportSerializer(many=True))
     def get(self, request):

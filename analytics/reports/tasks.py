@@ -2,14 +2,14 @@
 
 import smtplib
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
 
 from analytics.reports import scheduled, services
-from sleekbatch.tasks import RETRY_POLICY, TRANSIENT_ERRORS
+from sleekbatch.tasks import RETRY_POLICY, RetryTransientErrors
 
 
-class _GenerateReportTask(Task):
+class _GenerateReportTask(RetryTransientErrors):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         # After the last retry of a transient error (or a time limit) the report must not stay
         # "running" for ever; a permanent error has already been recorded by the service.
@@ -20,10 +20,9 @@ class _GenerateReportTask(Task):
 
 @shared_task(
     name="reports.generate",
-    base=_GenerateReportTask,
+    base=_GenerateReportTask,  # transient errors retry on the shared time budget
     soft_time_limit=settings.REPORT_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.REPORT_TASK_SOFT_TIME_LIMIT + 60,
-    **RETRY_POLICY,
 )
 def generate_report(report_id: str) -> None:
     services.report_generate(report_id=report_id)
@@ -41,7 +40,7 @@ def send_weekly_reports() -> dict:
     return {"first_day": str(run.period[0]), "requested": run.requested, "already_done": run.already_done}
 
 
-class _DeliverReportTask(Task):
+class _DeliverReportTask(RetryTransientErrors):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         delivery_id = kwargs.get("delivery_id") or (args[0] if args else None)
         if delivery_id:
@@ -53,7 +52,7 @@ class _DeliverReportTask(Task):
     base=_DeliverReportTask,
     # A mail server that refuses or drops the connection, or a report still being written, is
     # worth another try; spaced out up to half an hour (about 1.5 hours in all).
-    autoretry_for=(scheduled.DeliveryNotReady, smtplib.SMTPException, OSError, *TRANSIENT_ERRORS),
+    autoretry_for=(scheduled.DeliveryNotReady, smtplib.SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=1800,
     retry_jitter=True,
