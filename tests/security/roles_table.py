@@ -63,6 +63,12 @@ ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/analytics/daily/"): OPS_ONLY,
     ("GET", "/api/analytics/dashboard/"): OPS_ONLY,
     ("GET", "/metrics"): OPS_ONLY,
+    # Reports: buyers the orders kind (their own orders), ops every kind; a supplier user the
+    # supplier kinds only; another user's report is a 404; the world's report is still queued (409).
+    ("GET", "/api/reports/"): expect(anon=401, buyer=200, other_buyer=200, supplier=200, ops=200),
+    ("POST", "/api/reports/"): expect(anon=401, buyer=202, other_buyer=202, supplier=403, ops=202),
+    ("GET", "/api/reports/{report_id}/"): expect(anon=401, buyer=200, other_buyer=404, supplier=404, ops=200),
+    ("GET", "/api/reports/{report_id}/download/"): expect(anon=401, buyer=409, other_buyer=404, supplier=404, ops=409),
     # Public.
     ("GET", "/api/health/"): everyone(200),
     ("GET", "/api/schema/"): everyone(200),
@@ -76,6 +82,7 @@ BODIES: dict[tuple[str, str], object] = {
     },
     ("POST", "/api/batches/{batch_id}/extend/"): {"hours": 24},
     ("POST", "/api/supplier-orders/{supplier_order_id}/deliver/"): {"delivered_units": 100},
+    ("POST", "/api/reports/"): {"kind": "orders", "format": "csv", "date_from": "2026-11-02", "date_to": "2026-11-08"},
 }
 
 
@@ -87,6 +94,7 @@ class World:
     batch_id: str
     supplier_id: str
     supplier_order_id: str
+    report_id: str  # the buyer's orders report, queued
 
 
 PATH_PARAMETERS = {
@@ -94,4 +102,5 @@ PATH_PARAMETERS = {
     "batch_id": lambda world: world.batch_id,
     "supplier_id": lambda world: world.supplier_id,
     "supplier_order_id": lambda world: world.supplier_order_id,
+    "report_id": lambda world: world.report_id,
 }

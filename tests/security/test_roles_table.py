@@ -2,12 +2,14 @@
 
 import json
 import re
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from analytics.reports.models import Report
 from sleekbatch.roles import BUYER, OPS, SUPPLIER
 from suppliers.models import SupplierMembership
 from tests.batches.factories import PooledOrderFactory, batch_in_review
@@ -56,11 +58,16 @@ def world(db, hoodie_offer):
     order = PooledOrderFactory(buyer=buyer, product_type=batch.product_type, quantity=4)
     BatchContributionFactory(batch=batch, order=order)
     supplier_order = SupplierOrderFactory(supplier=batch.supplier)
+    report = Report.objects.create(
+        requested_by=buyer, kind="orders", format="csv", date_from=date(2026, 11, 2), date_to=date(2026, 11, 8),
+        scope=BUYER,
+    )  # fmt: skip
     return World(
         order_id=str(order.id),
         batch_id=str(batch.id),
         supplier_id=str(batch.supplier_id),
         supplier_order_id=str(supplier_order.id),
+        report_id=str(report.pk),
     )
 
 
