@@ -59,7 +59,9 @@ class BusinessEvent(models.Model):
     # a supplier order's cost.
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     fill_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    # Batch decisions: seconds since the batch opened; an extension: the hours granted, in seconds.
+    # A batch decision: when the batch opened (hours to confirm are read off it).
+    batch_opened_at = models.DateTimeField(null=True, blank=True)
+    # An extension: the time granted, in seconds.
     duration_seconds = models.BigIntegerField(null=True, blank=True)
     # A rejection's or cancellation's reason, a failed job's error.
     reason = models.TextField(blank=True)

@@ -46,7 +46,7 @@ def two_days_of_events(db):
         quantity=80,
         amount=Decimal("920.00"),
         fill_percent=Decimal("80.00"),
-        duration_seconds=36 * 3600,
+        batch_opened_at=at(DAY2, 8) - timedelta(hours=36),
     )
     event(
         Kind.BATCH_APPROVED,
@@ -54,7 +54,7 @@ def two_days_of_events(db):
         quantity=60,
         amount=Decimal("690.00"),
         fill_percent=Decimal("60.00"),
-        duration_seconds=72 * 3600 + 1800,
+        batch_opened_at=at(DAY2, 9) - timedelta(hours=72, minutes=30),
     )
     event(Kind.BATCH_SENT_TO_REVIEW, at(DAY2, 7), quantity=60, fill_percent=Decimal("60.00"))
     event(Kind.BATCH_CANCELLED, at(DAY2, 10), quantity=40, fill_percent=Decimal("40.00"))
