@@ -12,15 +12,17 @@ docs/analytics.md.
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Avg, Count, DecimalField, F, Func, Q, Sum, Value
-from django.db.models.functions import Coalesce, Round, TruncDate
+from django.db.models import Avg, Count, DecimalField, F, Func, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.models import DailyStats, RollupRun
@@ -46,14 +48,6 @@ ROLLED_UP_KINDS = (
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
-def _count(*kinds) -> Count:
-    return Count("id", filter=Q(kind__in=kinds))
-
-
-def _money(*kinds) -> Coalesce:
-    return Coalesce(Sum("amount", filter=Q(kind__in=kinds)), Value(Decimal("0")), output_field=_MONEY)
-
-
 class HoursBetween(Func):
     """Hours from one timestamp column to another, as a number, on PostgreSQL and SQLite."""
 
@@ -63,7 +57,7 @@ class HoursBetween(Func):
         super().__init__(F(earlier), F(later))
 
     def as_postgresql(self, compiler, connection, **extra):
-        # EXTRACT gives numeric (PostgreSQL 14+), so the average rounds to cents as numeric.
+        # EXTRACT gives numeric (PostgreSQL 14+), so sums and averages stay exact numerics.
         return self._as_vendor(compiler, connection, "EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0")
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -75,24 +69,49 @@ class HoursBetween(Func):
         return template.format(earlier=earlier_sql, later=later_sql), (*later_params, *earlier_params)
 
 
-# One expression per DailyStats figure, named as its field.
+# The inner aggregate, per (product type, kind) of one day: few columns, no FILTER per row.
+# Measured on 2.3 M events (PostgreSQL, 2 cores): a FILTER per figure over the raw rows cost
+# ~4× this, and grouping by a computed day made the planner sort to disk (its estimate of the
+# number of days is the number of rows); a constant day per branch keeps a small hash table.
+PER_KIND = {
+    "n": Count("id"),
+    "quantity": Sum("quantity"),
+    "amount": Sum("amount"),
+    "fill": Sum("fill_percent"),
+    "fills": Count("fill_percent"),
+    "hours": Sum(HoursBetween("batch_opened_at", "occurred_at")),
+}
+
+
+def _sum_of(column: str, kinds) -> str:
+    listed = ", ".join(f"'{kind}'" for kind in kinds)  # the Kind enum's own values, never input
+    return f"COALESCE(SUM(CASE WHEN k.kind IN ({listed}) THEN k.{column} END), 0)"
+
+
+def _average_of(column: str, count: str, kinds) -> str:
+    listed = ", ".join(f"'{kind}'" for kind in kinds)
+    total = f"SUM(CASE WHEN k.kind IN ({listed}) THEN k.{column} END)"
+    counted = f"SUM(CASE WHEN k.kind IN ({listed}) THEN k.{count} END)"
+    # * 1.0: SQLite would divide integers as integers.
+    return f"ROUND({total} * 1.0 / NULLIF({counted}, 0), 2)"
+
+
+# One outer expression per DailyStats figure, named as its field.
 FIGURES = {
-    "orders_submitted": _count(Kind.ORDER_SUBMITTED),
-    "units_submitted": Coalesce(Sum("quantity", filter=Q(kind=Kind.ORDER_SUBMITTED)), Value(0)),
-    "orders_pooled": _count(Kind.ORDER_POOLED),
-    "orders_rejected": _count(Kind.ORDER_REJECTED),
-    "orders_direct": _count(Kind.ORDER_DIRECT),
-    "revenue": _money(Kind.ORDER_DIRECT, *CONFIRMED_KINDS),
-    "refunds": _count(Kind.REFUND_ISSUED),
-    "refunded_amount": _money(Kind.REFUND_ISSUED),
-    "batches_opened": _count(Kind.BATCH_OPENED),
-    "batches_confirmed": _count(*CONFIRMED_KINDS),
-    "batches_sent_to_review": _count(Kind.BATCH_SENT_TO_REVIEW),
-    "batches_cancelled": _count(Kind.BATCH_CANCELLED),
-    "avg_fill_percent_at_close": Round(Avg("fill_percent", filter=Q(kind__in=CLOSED_KINDS)), 2),
-    "avg_hours_to_confirm": Round(
-        Avg(HoursBetween("batch_opened_at", "occurred_at"), filter=Q(kind__in=CONFIRMED_KINDS)), 2
-    ),
+    "orders_submitted": _sum_of("n", [Kind.ORDER_SUBMITTED]),
+    "units_submitted": _sum_of("quantity", [Kind.ORDER_SUBMITTED]),
+    "orders_pooled": _sum_of("n", [Kind.ORDER_POOLED]),
+    "orders_rejected": _sum_of("n", [Kind.ORDER_REJECTED]),
+    "orders_direct": _sum_of("n", [Kind.ORDER_DIRECT]),
+    "revenue": _sum_of("amount", [Kind.ORDER_DIRECT, *CONFIRMED_KINDS]),
+    "refunds": _sum_of("n", [Kind.REFUND_ISSUED]),
+    "refunded_amount": _sum_of("amount", [Kind.REFUND_ISSUED]),
+    "batches_opened": _sum_of("n", [Kind.BATCH_OPENED]),
+    "batches_confirmed": _sum_of("n", CONFIRMED_KINDS),
+    "batches_sent_to_review": _sum_of("n", [Kind.BATCH_SENT_TO_REVIEW]),
+    "batches_cancelled": _sum_of("n", [Kind.BATCH_CANCELLED]),
+    "avg_fill_percent_at_close": _average_of("fill", "fills", CLOSED_KINDS),
+    "avg_hours_to_confirm": _average_of("hours", "n", CONFIRMED_KINDS),
 }
 
 
@@ -136,27 +155,41 @@ def daily_stats_rollup(
         raise ValueError("last_day is before first_day")
     started_at = started_at or timezone.now()
     began = time.monotonic()
-    rows = 0
-    for chunk_first, chunk_last in _chunks(first_day, last_day, chunk_days or settings.ROLLUP_CHUNK_DAYS):
-        chunk_began = time.monotonic()
-        with transaction.atomic(durable=True):
-            written = _upsert_days(chunk_first, chunk_last)
-        rows += written
-        chunk = RollupChunk(chunk_first, chunk_last, written, time.monotonic() - chunk_began)
-        logger.info(
-            "rollup.chunk",
-            extra={
-                "first_day": str(chunk_first),
-                "last_day": str(chunk_last),
-                "rows": written,
-                "seconds": chunk.seconds,
-            },
-        )
-        if progress is not None:
-            progress(chunk)
+    chunks = list(_chunks(first_day, last_day, chunk_days or settings.ROLLUP_CHUNK_DAYS))
+    run_chunk = partial(_roll_up_chunk, progress=progress)
+    threads = settings.ROLLUP_PARALLEL_CHUNKS if connection.vendor == "postgresql" else 1
+    if threads > 1 and len(chunks) > 1 and not connection.in_atomic_block:
+        # PostgreSQL runs an INSERT … SELECT on one core; chunks of other days touch other rows,
+        # so they go side by side, each thread on its own connection.
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            rows = sum(pool.map(partial(_in_own_connection, run_chunk), chunks))
+    else:
+        rows = sum(map(run_chunk, chunks))
     result = RollupResult(first_day, last_day, (last_day - first_day).days + 1, rows, time.monotonic() - began)
     _record_run(result, mode=mode, started_at=started_at)
     return result
+
+
+def _roll_up_chunk(days: tuple[date, date], *, progress: Callable[[RollupChunk], None] | None) -> int:
+    chunk_first, chunk_last = days
+    chunk_began = time.monotonic()
+    with transaction.atomic(durable=True):
+        written = _upsert_days(chunk_first, chunk_last)
+    chunk = RollupChunk(chunk_first, chunk_last, written, time.monotonic() - chunk_began)
+    logger.info(
+        "rollup.chunk",
+        extra={"first_day": str(chunk_first), "last_day": str(chunk_last), "rows": written, "seconds": chunk.seconds},
+    )
+    if progress is not None:
+        progress(chunk)
+    return written
+
+
+def _in_own_connection(function, *args):
+    try:
+        return function(*args)
+    finally:
+        connection.close()  # this thread's connection
 
 
 def daily_stats_rollup_touched(
@@ -250,40 +283,59 @@ def _contiguous_runs(days: list[date]) -> Iterator[tuple[date, date]]:
         yield run_first, previous
 
 
-def daily_figures_from_events(*, first_day: date, last_day: date):
-    """The rollup's SELECT: one row per (day, product type) with every figure, as a queryset."""
-    return (
-        BusinessEvent.objects.filter(
-            occurred_at__gte=day_start(first_day),
-            occurred_at__lt=day_start(last_day + timedelta(days=1)),
-            kind__in=ROLLED_UP_KINDS,
+def daily_figures_from_events(*, first_day: date, last_day: date) -> tuple[str, tuple]:
+    """The rollup's SELECT: one row per (day, product type) with every figure, as SQL and parameters.
+
+    One branch per day (``UNION ALL``), each reading that day's events (a BRIN range) with the
+    day as a constant; named as DailyStats' fields.
+    """
+    quote = connection.ops.quote_name
+    # SQLite keeps dates as text; CAST(… AS date) there would make a number of it.
+    day_sql = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
+    # The kinds are picked from the few (product type, kind) groups, not tested on every event.
+    rolled_up = ", ".join(f"'{kind}'" for kind in ROLLED_UP_KINDS)
+    branches, params = [], []
+    day = first_day
+    while day <= last_day:
+        per_kind = (
+            BusinessEvent.objects.filter(
+                occurred_at__gte=day_start(day), occurred_at__lt=day_start(day + timedelta(days=1))
+            )
+            .order_by()
+            .values("product_type", "kind")
+            .annotate(**PER_KIND)
         )
-        .annotate(day=TruncDate("occurred_at", tzinfo=analytics_zone()))
-        .values("day", "product_type")
-        .annotate(**FIGURES)
-        .order_by("day", "product_type")
-    )
+        inner_sql, inner_params = per_kind.query.sql_with_params()
+        day_param = DailyStats._meta.get_field("day").get_db_prep_value(day, connection)
+        figures = ", ".join(f"{expression} AS {quote(name)}" for name, expression in FIGURES.items())
+        branches.append(
+            f"SELECT {day_sql} AS {quote('day')}, k.product_type AS {quote('product_type')}, {figures}"
+            f" FROM ({inner_sql}) AS k WHERE k.kind IN ({rolled_up}) GROUP BY k.product_type"
+        )
+        params += [day_param, *inner_params]
+        day += timedelta(days=1)
+    return " UNION ALL ".join(branches), tuple(params)
 
 
 def _upsert_days(first_day: date, last_day: date) -> int:
-    select_sql, select_params = daily_figures_from_events(
-        first_day=first_day, last_day=last_day
-    ).query.sql_with_params()
+    select_sql, select_params = daily_figures_from_events(first_day=first_day, last_day=last_day)
     quote = connection.ops.quote_name
-    key = ["day", "product_type"]
-    figures = list(FIGURES)
-    columns = [DailyStats._meta.get_field(name).column for name in (*key, *figures)]
-    updated_at = DailyStats._meta.get_field("updated_at").column
+    names = ["day", "product_type", *FIGURES]
+    columns = [quote(DailyStats._meta.get_field(name).column) for name in names]
+    updated_at = quote(DailyStats._meta.get_field("updated_at").column)
     # "WHERE 1 = 1": SQLite reads ON CONFLICT after a bare FROM as part of a join.
     sql = (
-        f"INSERT INTO {quote(DailyStats._meta.db_table)} ({', '.join(map(quote, [*columns, updated_at]))}) "
-        f"SELECT {', '.join(f'r.{quote(name)}' for name in (*key, *figures))}, %s "
-        f"FROM ({select_sql}) AS r WHERE 1 = 1 "
-        f"ON CONFLICT ({', '.join(quote(DailyStats._meta.get_field(name).column) for name in key)}) DO UPDATE SET "
-        + ", ".join(f"{quote(column)} = excluded.{quote(column)}" for column in [*columns[len(key) :], updated_at])
+        f"INSERT INTO {quote(DailyStats._meta.db_table)} ({', '.join([*columns, updated_at])})"
+        f" SELECT {', '.join(f'r.{quote(name)}' for name in names)}, %s FROM ({select_sql}) AS r WHERE 1 = 1"
+        f" ORDER BY r.{quote('day')}, r.{quote('product_type')}"
+        f" ON CONFLICT ({', '.join(columns[:2])}) DO UPDATE SET "
+        + ", ".join(f"{column} = excluded.{column}" for column in [*columns[2:], updated_at])
     )
     now = DailyStats._meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling this short statement with JIT cost ~80 ms a chunk, more than running it.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, (now, *select_params))
         return cursor.rowcount
 
@@ -359,7 +411,9 @@ def daily_figures_from_raw_tables(*, first_day: date, last_day: date) -> dict[tu
         avg_fill_percent_at_close=Avg("fill_percent"),
     )
     for entry in figures.values():
-        entry["revenue"] = _cents(entry.pop("direct_revenue", 0)) + _cents(entry.pop("batch_revenue", 0))
+        revenue = _cents(entry.pop("direct_revenue", 0)) + _cents(entry.pop("batch_revenue", 0))
+        if revenue:
+            entry["revenue"] = revenue
         waited = entry.pop("seconds_to_confirm", None)
         if waited is not None:
             entry["avg_hours_to_confirm"] = _cents(Decimal(waited.total_seconds()) / 3600)
@@ -371,4 +425,5 @@ def daily_figures_from_raw_tables(*, first_day: date, last_day: date) -> dict[tu
 
 
 def _cents(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    # Half up, as the databases' ROUND does.
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

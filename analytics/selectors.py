@@ -171,9 +171,9 @@ def platform_gauges() -> PlatformGauges:
 
 def _platform_gauges_from_database() -> PlatformGauges:
     orders = dict.fromkeys(Order.Status.values, 0)
-    orders.update(Order.objects.order_by().values_list("workflow_status").annotate(n=Count("id")))
+    orders.update(Order.objects.order_by().values_list("workflow_status").annotate(n=Count("*")))
     batches = dict.fromkeys(ProductionBatch.Status.values, 0)
-    batches.update(ProductionBatch.objects.order_by().values_list("batch_status").annotate(n=Count("id")))
+    batches.update(ProductionBatch.objects.order_by().values_list("batch_status").annotate(n=Count("*")))
     oldest_submitted = (
         Order.objects.filter(workflow_status=Order.Status.SUBMITTED)
         .order_by("created_at")
