@@ -133,11 +133,12 @@ def percentile_cont(sorted_values: list, fraction: float) -> float | None:
 
 
 def daily_stats_between(*, first_day, last_day, product_type: str | None = None):
-    """DailyStats rows of the days from ``first_day`` to ``last_day`` (inclusive), by day."""
+    """DailyStats rows of the days from ``first_day`` to ``last_day`` (inclusive), by day, as dicts."""
     rows = DailyStats.objects.filter(day__gte=first_day, day__lte=last_day)
     if product_type:
         rows = rows.filter(product_type=product_type)
-    return rows.order_by("day", "product_type")
+    fields = [field.name for field in DailyStats._meta.concrete_fields if field.name != "id"]
+    return rows.order_by("day", "product_type").values(*fields)
 
 
 @dataclass(frozen=True)

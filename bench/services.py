@@ -88,14 +88,16 @@ def reset_bench_data() -> None:
     """Empty every table the bench fills and the task queues; suppliers, offers and users stay."""
     from django.db import connection
 
-    from analytics.models import JobRun
+    from analytics.models import DailyStats, JobRun, RollupRun
     from batches.models import BatchContribution, BatchEvent, ProductionBatch
     from orders.models import Order, Refund
+    from sleekbatch.models import BusinessEvent
     from sleekbatch.processes import purge_task_queues
     from suppliers.models import SupplierOrder
 
     tables = [m._meta.db_table for m in (BatchEvent, BatchContribution, Refund, SupplierOrder, ProductionBatch)]
     tables += [Order._meta.db_table, JobRun._meta.db_table]
+    tables += [m._meta.db_table for m in (BusinessEvent, DailyStats, RollupRun)]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)} CASCADE")
     purge_task_queues()

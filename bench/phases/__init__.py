@@ -14,6 +14,7 @@ PHASES = (
     "bench.phases.api",
     "bench.phases.steady",
     "bench.phases.sweep",
+    "bench.phases.rollup",
 )
 
 
