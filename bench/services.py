@@ -108,6 +108,28 @@ def reset_bench_data() -> None:
     cache.clear()
 
 
+def buyers_for_rate(requests_per_s: float, scopes=("user", "orders_submit"), *, at_least: int = 1) -> int:
+    """How many buyers keep ``requests_per_s`` POSTs at half of each buyer's throttle limits.
+
+    Reads the rates the web processes use (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]), so a
+    bench of intake throughput never measures 429s instead.
+    """
+    import math
+
+    from rest_framework.settings import api_settings
+
+    from sleekbatch.throttling import parse_rate
+
+    needed = at_least
+    for scope in scopes:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+        if rate is None:
+            continue
+        allowed, seconds = parse_rate(rate)
+        needed = max(needed, math.ceil(2 * requests_per_s * seconds / allowed))
+    return needed
+
+
 def api_tokens(count: int, prefix: str = "bench-api") -> list[str]:
     """API tokens of ``count`` buyers (created as an operator would, with create_api_user).
 

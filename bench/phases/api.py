@@ -20,7 +20,7 @@ import time
 from bench.load import Gunicorn, find_wrk, python_load, run_wrk
 from bench.orders import catalog_product_types, small_order_payloads
 from bench.procstats import load_average, tree_cpu_seconds
-from bench.services import api_tokens
+from bench.services import api_tokens, buyers_for_rate
 
 NAME = "api"
 GOALS = (
@@ -54,7 +54,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--api-connections", type=int, default=8, help="concurrent connections (default 8)")
     parser.add_argument("--api-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument(
-        "--api-buyers", type=int, default=50, help="buyers the load is spread over (default 50: under each throttle)"
+        "--api-buyers",
+        type=int,
+        default=50,
+        help="at least this many buyers share the load (default 50; more when the throttle rates need them)",
+    )
+    parser.add_argument(
+        "--api-max-rate",
+        type=float,
+        default=2000,
+        help="the most requests/s the API is expected to take: enough buyers that none reaches its throttle",
     )
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
 
@@ -72,7 +81,7 @@ def run(ctx) -> dict:
     from sleekbatch.processes import purge_task_queues
 
     args = ctx.args
-    tokens = api_tokens(args.api_buyers, prefix=BUYER_PREFIX)
+    tokens = api_tokens(buyers_for_rate(args.api_max_rate, at_least=args.api_buyers), prefix=BUYER_PREFIX)
     bodies = small_order_payloads(16, random.Random(args.seed + 1), catalog_product_types())
     users = get_user_model().objects
     buyers = users.filter(username__startswith=f"{BUYER_PREFIX}-")

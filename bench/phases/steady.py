@@ -18,7 +18,7 @@ from bench.load import Gunicorn, fixed_rate_load
 from bench.orders import catalog_product_types, small_order_payloads
 from bench.pooling import pooling_outcome, wait_for_pooling
 from bench.procstats import load_average, tree_cpu_seconds
-from bench.services import api_tokens
+from bench.services import api_tokens, buyers_for_rate
 
 NAME = "steady"
 GOALS = (("steady_submit_to_pooled_p95_ms", "<", 1000),)
@@ -58,7 +58,7 @@ def run(ctx) -> dict:
 
     args = ctx.args
     ctx.reset_bench_data()
-    tokens = api_tokens(args.api_buyers, prefix=BUYER_PREFIX)
+    tokens = api_tokens(buyers_for_rate(args.steady_rate, at_least=args.api_buyers), prefix=BUYER_PREFIX)
     bodies = small_order_payloads(64, random.Random(args.seed + 2), catalog_product_types())
 
     figures: dict = {"steady_rate_per_s": args.steady_rate, "steady_seconds": args.steady_seconds}

@@ -371,3 +371,18 @@ def test_it_reports_the_invariants_that_a_wrong_result_breaks():
     assert violations["batch current_quantity = sum of its contributions"] == 1
     assert violations["every pooled batch order has one contribution of its whole quantity"] == 1
     assert violations["no order with two contributions"] == 0
+
+
+def test_it_spreads_the_load_over_enough_buyers_to_stay_at_half_of_every_throttle_limit(settings):
+    # given 600 orders a minute per buyer and 1,200 requests a minute of any kind
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "1200/min", "orders_submit": "600/min", "anon": "60/min"},
+    }
+
+    # when / then: 500 orders/s need 100 buyers at 5 a second each (half of 10/s)
+    assert services.buyers_for_rate(500) == 100
+    assert services.buyers_for_rate(2000) == 400
+    assert services.buyers_for_rate(10, at_least=50) == 50
+    # a scope without a rate does not limit
+    assert services.buyers_for_rate(500, scopes=("user", "no_such_scope")) == 50
