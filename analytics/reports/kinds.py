@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from analytics.models import DailyStats
@@ -27,6 +28,10 @@ from batches.models import BatchContribution, ProductionBatch
 from orders.models import Order
 from sleekbatch.roles import BUYER, OPS, SUPPLIER
 from suppliers.models import SupplierOrder
+
+
+class ReportTooLarge(Exception):
+    """More rows than the format holds (a PDF over REPORT_PDF_MAX_ROWS); the message says what to do."""
 
 
 class ColumnType(enum.StrEnum):
@@ -46,6 +51,8 @@ class Column:
     width: int  # in characters: the XLSX column width and the PDF column's share of the page
     # The PDF shows at most this many characters (ids: the first 8 are enough to tell rows apart).
     pdf_chars: int | None = None
+    # Text no user wrote (ids, statuses): the CSV writer skips the formula check on it.
+    generated: bool = False
 
 
 @dataclass
@@ -135,15 +142,15 @@ class _UnitsByDay:
 # --- orders -------------------------------------------------------------------------------------
 
 ORDER_COLUMNS = (
-    Column("Order ID", ColumnType.TEXT, 38, pdf_chars=8),
+    Column("Order ID", ColumnType.TEXT, 38, pdf_chars=8, generated=True),
     Column("Buyer", ColumnType.TEXT, 18),
     Column("Product type", ColumnType.TEXT, 14),
     Column("Quantity", ColumnType.INTEGER, 10),
     Column("Styles", ColumnType.TEXT, 24),
     Column("Unit price", ColumnType.MONEY, 12),
     Column("Total price", ColumnType.MONEY, 14),
-    Column("Status", ColumnType.TEXT, 11),
-    Column("Batch", ColumnType.TEXT, 38, pdf_chars=8),
+    Column("Status", ColumnType.TEXT, 11, generated=True),
+    Column("Batch", ColumnType.TEXT, 38, pdf_chars=8, generated=True),
     Column("Supplier", ColumnType.TEXT, 20),
     Column("Submitted at (UTC)", ColumnType.DATETIME, 20),
     Column("Pooled at (UTC)", ColumnType.DATETIME, 20),
@@ -170,7 +177,7 @@ def _orders_queryset(report: Report) -> QuerySet:
         "buyer__username",
         "product_type",
         "quantity",
-        "style_details",
+        _style_names(),
         "unit_price",
         "total_price",
         "workflow_status",
@@ -187,15 +194,31 @@ def _orders_queryset(report: Report) -> QuerySet:
     )
 
 
+def _style_names() -> RawSQL:
+    """The order's style names joined by ", ", by the database: decoding every order's JSON in
+    Python was a fifth of a million-row CSV's time."""
+    column = '"orders_order"."style_details"'
+    if settings.IS_POSTGRES:
+        sql = (
+            f"(SELECT string_agg(item->>'style', ', ' ORDER BY position) "
+            f"FROM jsonb_array_elements({column}) WITH ORDINALITY AS styles(item, position))"
+        )
+    else:
+        sql = (
+            "(SELECT group_concat(style, ', ') FROM "
+            f"(SELECT json_extract(value, '$.style') AS style FROM json_each({column}) ORDER BY key))"
+        )
+    return RawSQL(sql, (), output_field=CharField())
+
+
 def _order_row(values: tuple) -> tuple:
-    (order_id, buyer, product_type, quantity, styles, unit, total, status, batch, supplier, *times) = values
-    style_names = ", ".join(str(item.get("style", "")) for item in styles or () if isinstance(item, dict))
+    (order_id, buyer, product_type, quantity, style_names, unit, total, status, batch, supplier, *times) = values
     return (
         str(order_id),
         buyer,
         product_type,
         quantity,
-        style_names,
+        style_names or "",
         unit,
         total,
         status,
@@ -238,7 +261,7 @@ class OrderSummary(Summary):
 # --- batches ------------------------------------------------------------------------------------
 
 BATCH_COLUMNS = (
-    Column("Batch ID", ColumnType.TEXT, 38, pdf_chars=8),
+    Column("Batch ID", ColumnType.TEXT, 38, pdf_chars=8, generated=True),
     Column("Product type", ColumnType.TEXT, 14),
     Column("Supplier", ColumnType.TEXT, 20),
     Column("Status", ColumnType.TEXT, 13),

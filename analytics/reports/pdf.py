@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from analytics.reports.kinds import ColumnType, KindSpec, Summary
+from analytics.reports.kinds import ColumnType, KindSpec, ReportTooLarge, Summary
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN = 30
@@ -41,10 +41,6 @@ AVERAGE_CHAR_WIDTH = 0.55
 FONT = "ReportBody"
 FONT_BOLD = "Helvetica-Bold"
 _font_registered = False
-
-
-class PdfTooLarge(Exception):
-    pass
 
 
 def _register_font() -> None:
@@ -73,7 +69,7 @@ def write_pdf(
     kept = []
     for row in rows:
         if len(kept) >= max_rows:
-            raise PdfTooLarge(
+            raise ReportTooLarge(
                 f"More than {max_rows:,} rows: too many for a PDF. Request the same report as XLSX, "
                 "which has no row limit."
             )

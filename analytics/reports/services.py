@@ -22,10 +22,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.reports.kinds import KINDS, kind_spec
+from analytics.reports.kinds import KINDS, ReportTooLarge, kind_spec
 from analytics.reports.models import Report, ReportDelivery, ReportFormat
-from analytics.reports.pdf import PdfTooLarge, write_pdf
-from analytics.reports.writers import write_csv, write_xlsx
 from sleekbatch.correlation import get_correlation_id
 from sleekbatch.db import heavy_reads
 from sleekbatch.roles import BUYER, OPS, SUPPLIER, has_role
@@ -248,7 +246,7 @@ def report_generate(*, report_id) -> Report | None:
         stored_name = default_storage.save(
             f"reports/{generated_at:%Y/%m}/{report.pk}.{report.format}", _MovableFile(partial_path)
         )
-    except PdfTooLarge as exc:
+    except ReportTooLarge as exc:
         _discard(partial_path)
         report_fail(report_id=report.pk, reason=str(exc), attempt=attempt)
         return None
@@ -291,11 +289,19 @@ def _deliveries_enqueue(report_id) -> None:
 
 
 def _write(report: Report, spec, rows, path: str, generated_at: datetime) -> int:
+    # The writers are imported when a report is written, not when Django starts: ReportLab and
+    # XlsxWriter add ~22 MB to every web and worker process otherwise, and a CSV needs neither.
     if report.format == ReportFormat.CSV:
+        from analytics.reports.writers import write_csv
+
         return write_csv(path, spec, rows)
     documents = {"summary": spec.summary(report), "parameters": report_parameters(report), "generated_at": generated_at}
     if report.format == ReportFormat.XLSX:
+        from analytics.reports.writers import write_xlsx
+
         return write_xlsx(path, spec, rows, **documents)
+    from analytics.reports.pdf import write_pdf
+
     return write_pdf(path, spec, rows, max_rows=settings.REPORT_PDF_MAX_ROWS, **documents)
 
 

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import xlsxwriter
-
 from analytics.reports.kinds import Chart, ColumnType, KindSpec, Summary
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -31,7 +29,7 @@ def neutralize(text: str) -> str:
 def write_csv(path: str, spec: KindSpec, rows: Iterable[tuple]) -> int:
     """RFC 4180 (CRLF line ends, quotes doubled, fields quoted when needed), UTF-8 with a BOM so
     that Excel reads non-ASCII names correctly. Returns the number of data rows."""
-    text_columns = [i for i, c in enumerate(spec.columns) if c.type == ColumnType.TEXT]
+    text_columns = [i for i, c in enumerate(spec.columns) if c.type == ColumnType.TEXT and not c.generated]
     datetime_columns = [i for i, c in enumerate(spec.columns) if c.type == ColumnType.DATETIME]
     count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
@@ -64,6 +62,8 @@ def write_xlsx(
 ) -> int:
     """A "Summary" sheet (parameters, totals, a chart) and the detail sheet: header row frozen,
     column widths, an autofilter, typed cells (numbers, money with two decimals, dates)."""
+    import xlsxwriter  # here, not at the top: a process that writes no XLSX never loads it
+
     workbook = xlsxwriter.Workbook(
         path,
         {
