@@ -6,6 +6,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from batches.models import BatchEvent, ProductionBatch
 from suppliers.models import SupplierOrder
 from tests.batches.factories import batch_in_review
+from tests.factories import SupplierFactory, UserFactory
 from tests.foundation.test_ops_admin import OPS_LISTS
 
 PASSWORD = "review-queue-pass-1"
@@ -71,8 +72,11 @@ def test_ops_open_every_admin_list_their_role_needs(chrome, live_server, olivia,
     # given
     olivia.set_password(PASSWORD)
     olivia.save()
-    # A named supplier: the factory's "Supplier N" grows with the tests run before this one, and
-    # the list's width with it.
+    # Factory names ("Supplier N", "userN") grow with the tests run before this one, and the
+    # lists' widths with them: start the sequences afresh so the layout checked is the same in
+    # any run.
+    UserFactory.reset_sequence(1)
+    SupplierFactory.reset_sequence(1)
     batch_in_review(55, target=100, orders=2, offer__supplier__name="Dhaka Knits")
     wait = WebDriverWait(chrome, 20)
     chrome.get(f"{live_server.url}/admin/login/?next=/admin/")
