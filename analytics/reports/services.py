@@ -74,7 +74,7 @@ def report_scope_for(*, user, kind: str, supplier: Supplier | None) -> ReportSco
             return ReportScope(SUPPLIER, supplier or Supplier.objects.get(pk=own_id))
     allowed = sorted(name for name, other in KINDS.items() if _role_may_request(user, other.roles))
     raise ReportNotAllowed(
-        f"You may not request {kind!r} reports" + (f"; you may request: {', '.join(allowed)}." if allowed else ".")
+        f"You may not request {kind} reports" + (f"; you may request: {', '.join(allowed)}." if allowed else ".")
     )
 
 
