@@ -5,12 +5,15 @@ class BatchesConfig(AppConfig):
     name = "batches"
 
     def ready(self):
-        from batches.pooling.tasks import request_pooling_on_orders_submitted
+        from batches.pooling.tasks import pooling_watchdog, request_pooling_on_orders_submitted
         from batches.receivers import batch_orders_delivered
         from orders.signals import orders_submitted
+        from sleekbatch.watchdog import watchdog_register
         from suppliers.signals import supplier_order_delivered
 
         # Importing batches.pooling.tasks also registers the pooling tasks with Celery in
         # every process (autodiscovery only reads batches/tasks.py).
         orders_submitted.connect(request_pooling_on_orders_submitted, dispatch_uid="pooling_on_orders_submitted")
         supplier_order_delivered.connect(batch_orders_delivered, dispatch_uid="batches.batch_orders_delivered")
+        # Every worker re-requests pooling for orders left waiting (a lost or stranded trigger).
+        watchdog_register(pooling_watchdog)

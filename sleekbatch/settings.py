@@ -253,6 +253,10 @@ TASK_RETRY_BUDGET_SECONDS = int(os.environ.get("SLEEKBATCH_TASK_RETRY_BUDGET_SEC
 TASK_RETRY_BASE_SECONDS = 1.0
 TASK_RETRY_FLOOR_SECONDS = 0.5
 TASK_RETRY_MAX_SECONDS = 30.0
+# Every worker runs its watchdog checks (sleekbatch/watchdog.py) this often, beside its tasks:
+# the pooling check is one indexed query, so a short period costs little and bounds how
+# long an order waits after a lost or stranded pooling message.
+WORKER_WATCHDOG_INTERVAL_SECONDS = float(os.environ.get("SLEEKBATCH_WORKER_WATCHDOG_INTERVAL_SECONDS", 2))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Workers log through Django's LOGGING (JSON lines with correlation ids).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

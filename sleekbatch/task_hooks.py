@@ -1,5 +1,6 @@
 """Celery signal receivers: correlation ids across messages, one database connection per worker
-child, and a clear refusal to start a worker or beat without the database or the broker."""
+child, a clear refusal to start a worker or beat without the database or the broker, and each
+worker's watchdog (sleekbatch/watchdog.py)."""
 
 from celery import signals
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db import close_old_connections
 from sleekbatch.celery import app
 from sleekbatch.correlation import get_correlation_id, new_correlation_id, reset_correlation_id, set_correlation_id
 from sleekbatch.services_check import ServiceUnavailable, check_broker, check_database
+from sleekbatch.watchdog import watchdog_start, watchdog_stop
 
 
 def task_hooks_connect() -> None:
@@ -18,6 +20,8 @@ def task_hooks_connect() -> None:
     signals.worker_init.connect(reuse_database_connections, dispatch_uid="sleekbatch_reuse_connections")
     signals.worker_init.connect(require_services, dispatch_uid="sleekbatch_require_services_worker")
     signals.beat_init.connect(require_services, dispatch_uid="sleekbatch_require_services_beat")
+    signals.worker_ready.connect(watchdog_start, dispatch_uid="sleekbatch_watchdog_start")
+    signals.worker_shutting_down.connect(watchdog_stop, dispatch_uid="sleekbatch_watchdog_stop")
 
 
 def propagate_correlation_id(headers=None, **kwargs):
