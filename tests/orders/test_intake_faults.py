@@ -38,7 +38,7 @@ def test_a_stored_order_is_accepted_when_the_pooling_trigger_fails(
     assert response.status_code == 202, response.content
     assert Order.objects.get().id == Order.objects.get(id=response.json()["id"]).id
     assert Order.objects.get().workflow_status == Order.Status.SUBMITTED
-    (record,) = [r for r in caplog.records if r.getMessage() == "orders.submitted_receiver_failed"]
+    (record,) = [r for r in caplog.records if r.getMessage() == "orders.submitted_announcement_failed"]
     assert isinstance(record.exc_info[1], redis.exceptions.ConnectionError)
 
 
