@@ -26,4 +26,4 @@ def test_a_lost_trigger_is_recovered_by_the_workers_without_beat(workers):
 
     # then: within the flag's life and a watchdog period or two of the orders going stale
     assert time.monotonic() - started < 20
-    assert Order.objects.filter(workflow_status=Order.Status.POOLED).count() == 40
+    assert Order.objects.filter(pooled_at__isnull=False).count() == 40  # pooled (some batches confirmed since)
