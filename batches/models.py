@@ -26,6 +26,8 @@ class ProductionBatch(models.Model):
     max_styles = models.PositiveIntegerField()
     # Supplier tier price at the target quantity, frozen when the batch opens.
     supplier_unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    # The supplier's score when matching chose it for this batch (null: a new supplier, not scored).
+    matched_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     # Fill in basis points (7500 = 75%), computed by the database so the sweep
     # can find due batches through an index instead of scanning open ones.
     fill_basis_points = models.GeneratedField(

@@ -60,4 +60,12 @@ PERIODIC_JOBS = (
         description="Mondays 06:00 UTC: email every ops user last week's report (their report subscription).",
         crontab="0 6 1",
     ),
+    PeriodicJob(
+        name="score suppliers",
+        task="suppliers.score_all",
+        every_seconds=24 * 3600,
+        queue="analytics",
+        description="Nightly 02:00 UTC: every supplier's scorecard and daily snapshot; opens and closes alerts.",
+        crontab="0 2 *",
+    ),
 )

@@ -333,6 +333,10 @@ SUPPLIER_DELIVERY_TOLERANCE_PERCENT = int(os.environ.get("SLEEKBATCH_SUPPLIER_DE
 # The scorecard covers the supplier orders delivered in the last N days: longer is steadier,
 # shorter reacts faster to a supplier that got better or worse.
 SUPPLIER_SCORE_WINDOW_DAYS = int(os.environ.get("SLEEKBATCH_SUPPLIER_SCORE_WINDOW_DAYS", 90))
+# Memory PostgreSQL may use to sort the window's acknowledgement times in the nightly scoring run
+# (SET LOCAL, that transaction only): 2,000,000 of them sort in memory within 64 MB; below that
+# the sort spills to disk and takes several times as long.
+SUPPLIER_SCORING_WORK_MEM_MB = int(os.environ.get("SLEEKBATCH_SUPPLIER_SCORING_WORK_MEM_MB", 64))
 # Below this many deliveries in the window a supplier is "new": no score rather than a guess.
 SUPPLIER_SCORE_MIN_DELIVERIES = int(os.environ.get("SLEEKBATCH_SUPPLIER_SCORE_MIN_DELIVERIES", 3))
 # A delivery up to this many days after the promised date still counts as on time.
@@ -355,6 +359,9 @@ SUPPLIER_ALERT_ON_TIME_BELOW = float(os.environ.get("SLEEKBATCH_SUPPLIER_ALERT_O
 SUPPLIER_ALERT_DEFECT_PPM_ABOVE = int(os.environ.get("SLEEKBATCH_SUPPLIER_ALERT_DEFECT_PPM_ABOVE", 20_000))
 # Matching: among offers priced within this percentage of the cheapest, the better score wins.
 SUPPLIER_MATCH_PRICE_BAND_PERCENT = float(os.environ.get("SLEEKBATCH_SUPPLIER_MATCH_PRICE_BAND_PERCENT", 2))
+# The score a new supplier (too few deliveries to be scored) is ranked at in that band: neutral,
+# so a newcomer is neither favoured over a proven supplier nor shut out by one in "watch".
+SUPPLIER_MATCH_NEW_SUPPLIER_SCORE = float(os.environ.get("SLEEKBATCH_SUPPLIER_MATCH_NEW_SUPPLIER_SCORE", 50))
 
 # --- Reports ------------------------------------------------------------------------
 

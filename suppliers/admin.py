@@ -2,11 +2,25 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from sleekbatch.admin_mixins import WorkflowOwnedAdmin
 from suppliers import lifecycle
+from suppliers.charts import score_trend_svg
 from suppliers.forms import SupplierOfferForm
-from suppliers.models import Supplier, SupplierMembership, SupplierOffer, SupplierOrder, SupplierOrderEvent
+from suppliers.models import (
+    Supplier,
+    SupplierAlert,
+    SupplierMembership,
+    SupplierOffer,
+    SupplierOrder,
+    SupplierOrderEvent,
+    SupplierScoreSnapshot,
+)
+from suppliers.selectors import supplier_score_history, supplier_scorecard
+
+# Days of daily scores the supplier page draws.
+TREND_DAYS = 90
 
 
 class SupplierOfferInline(admin.StackedInline):
@@ -22,14 +36,60 @@ class SupplierMembershipInline(admin.TabularInline):
     verbose_name = "supplier user"
 
 
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def _number(value, spec: str = ",.1f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "performance_score", "is_active", "created_at"]
-    list_filter = ["is_active"]
+    list_display = ["name", "code", "score", "standing", "is_active", "created_at"]
+    list_filter = ["standing", "is_active"]
     search_fields = ["name", "code", "contact_email"]
-    # Computed from delivery history, not typed in.
-    readonly_fields = ["performance_score"]
+    # Computed from delivery history (suppliers.scorecard), not typed in.
+    readonly_fields = ["scorecard", "score_trend"]
+    exclude = ["performance_score", "standing", "scored_at"]
     inlines = [SupplierOfferInline, SupplierMembershipInline]
+
+    @admin.display(description="Score", ordering="performance_score")
+    def score(self, obj):
+        return _number(supplier_scorecard(supplier_id=obj.pk).scorecard.score, ".2f")
+
+    @admin.display(description="Scorecard")
+    def scorecard(self, obj):
+        if obj.pk is None:
+            return "—"
+        current = supplier_scorecard(supplier_id=obj.pk)
+        card = current.scorecard
+        if current.day is None:
+            return "Not scored yet (the nightly run, or its next delivery, scores it)."
+        rows = [
+            ("Score", _number(card.score, ".2f")),
+            ("Standing", card.standing.value),
+            ("On-time rate", _percent(card.on_time_rate)),
+            ("Defects (ppm)", _number(card.defect_ppm, ",d")),
+            ("Fill rate", _percent(card.fill_rate)),
+            ("Acknowledged within (median hours)", _number(card.acknowledge_hours_p50)),
+            (
+                "Lead time (mean ± stdev days)",
+                f"{_number(card.lead_time_days_mean)} ± {_number(card.lead_time_days_stdev)}",
+            ),
+            ("Deliveries counted", card.orders_counted),
+            ("As of", f"{current.day.isoformat()} (last {current.window_days} days)"),
+        ]
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+    @admin.display(description="Score, last 90 days")
+    def score_trend(self, obj):
+        if obj.pk is None:
+            return "—"
+        history = supplier_score_history(supplier_id=obj.pk, days=TREND_DAYS)
+        return score_trend_svg(
+            [(snapshot.day, snapshot.score) for snapshot in history], days=TREND_DAYS, today=timezone.localdate()
+        )
 
 
 @admin.register(SupplierOffer)
@@ -159,3 +219,23 @@ class SupplierOrderEventAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
     list_filter = ["to_status"]
     search_fields = ["supplier_order__order_number", "correlation_id"]
     list_select_related = ["supplier_order", "actor"]
+
+
+@admin.register(SupplierAlert)
+class SupplierAlertAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
+    """Opened and closed by the scoring runs (suppliers.alerts); listed here, open ones first."""
+
+    list_display = ["message", "supplier", "kind", "opened_at", "closed_at", "notified_at"]
+    list_filter = [("closed_at", admin.EmptyFieldListFilter), "kind"]
+    search_fields = ["supplier__name", "message"]
+    list_select_related = ["supplier"]
+    date_hierarchy = "opened_at"
+
+
+@admin.register(SupplierScoreSnapshot)
+class SupplierScoreSnapshotAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
+    list_display = ["supplier", "day", "score", "standing", "on_time_rate", "defect_ppm", "fill_rate", "orders_counted"]
+    list_filter = ["standing"]
+    search_fields = ["supplier__name"]
+    list_select_related = ["supplier"]
+    date_hierarchy = "day"

@@ -10,6 +10,7 @@ from is ``SupplierOrderConflict`` (a 409 naming the current status). The API and
 these functions and nothing else.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from django.utils import timezone
 from sleekbatch.correlation import get_correlation_id
 from suppliers.models import SupplierOrder, SupplierOrderEvent
 from suppliers.signals import supplier_order_delivered
+from suppliers.tasks import score_supplier
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +169,7 @@ def supplier_order_ship(*, supplier_order_id, actor, now: datetime | None = None
 def supplier_order_deliver(
     *, supplier_order_id, actor, delivery: Delivery, now: datetime | None = None
 ) -> SupplierOrder:
-    """The goods arrived: record what came and move the buyer orders to ``delivered``."""
+    """The goods arrived: record what came, move the buyer orders to ``delivered``, rescore the supplier."""
     now = now or timezone.now()
     supplier_order = _load(supplier_order_id, action="deliver", expected=(Status.SHIPPED,))
     errors = delivery_errors(supplier_order=supplier_order, delivery=delivery, now=now)
@@ -189,6 +191,7 @@ def supplier_order_deliver(
         details={"delivered_units": delivery.delivered_units, "defective_units": delivery.defective_units},
     )
     supplier_order_delivered.send(sender=SupplierOrder, supplier_order=supplier_order, now=now)
+    transaction.on_commit(functools.partial(score_supplier.delay, supplier_order.supplier_id))
     return supplier_order
 
 

@@ -1,10 +1,15 @@
 """Supplier matching: which offer a new batch (or a direct order) goes to.
 
-Rank the active offers of active suppliers for a product type by the buyer unit price
-at the offer's own target (its MOQ), lowest first; ties go to the higher supplier
-performance score, then the shorter lead time, then the older offer (so the choice
-is deterministic). An offer whose tiers fail validation is skipped and logged rather
-than stopping every order of its product type.
+Among the active offers of active suppliers for a product type that can run the order's
+styles (``offer_choose``):
+1. a supplier in ``poor`` standing is left out while any other offer can make the product;
+2. the lowest buyer unit price at the offer's own target (its MOQ) sets a price band
+   (SUPPLIER_MATCH_PRICE_BAND_PERCENT, default 2 % above it);
+3. within the band the higher supplier score wins (a ``new`` supplier, not scored yet, counts
+   as SUPPLIER_MATCH_NEW_SUPPLIER_SCORE); then the lower price, the shorter lead time, the
+   older offer, so the choice is deterministic.
+An offer whose tiers fail validation is skipped and logged rather than stopping every order
+of its product type. Open batches keep their supplier: matching only picks for new ones.
 """
 
 import logging
@@ -12,10 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from suppliers.models import SupplierOffer
 from suppliers.pricing import buyer_unit_price_from_supplier_price, price_at, validate_price_tiers
+from suppliers.scoring import Standing
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +35,8 @@ class MatchedOffer:
     moq: int
     max_styles: int
     lead_time_days: int
-    performance_score: Decimal
+    performance_score: Decimal | None  # None: a new supplier, not scored yet
+    standing: str
     tiers: tuple[tuple[int, Decimal], ...]
     # Supplier tier price at the MOQ, and the one-style buyer price there (the ranking key).
     supplier_unit_price: Decimal
@@ -39,7 +47,24 @@ class MatchedOffer:
 
     @property
     def rank_key(self) -> tuple:
-        return (self.buyer_unit_price, -self.performance_score, self.lead_time_days, self.offer_id)
+        """Cheapest first (the order offers are kept in; the price band starts at the first)."""
+        return (self.buyer_unit_price, self.lead_time_days, self.offer_id)
+
+    def matching_score(self, new_supplier_score: Decimal) -> Decimal:
+        return self.performance_score if self.performance_score is not None else new_supplier_score
+
+
+def offer_choose(
+    offers: list[MatchedOffer], *, style_count: int, band_percent: Decimal, new_supplier_score: Decimal
+) -> MatchedOffer | None:
+    """The offer a new batch goes to, from offers sorted by ``rank_key`` (see the module docstring)."""
+    able = [offer for offer in offers if offer.max_styles >= style_count]
+    eligible = [offer for offer in able if offer.standing != Standing.POOR] or able
+    if not eligible:
+        return None
+    ceiling = eligible[0].buyer_unit_price * (1 + band_percent / 100)
+    in_band = [offer for offer in eligible if offer.buyer_unit_price <= ceiling]
+    return min(in_band, key=lambda offer: (-offer.matching_score(new_supplier_score), *offer.rank_key))
 
 
 def offers_ranked(*, product_types: Iterable[str]) -> dict[str, list[MatchedOffer]]:
@@ -55,9 +80,10 @@ def offers_ranked(*, product_types: Iterable[str]) -> dict[str, list[MatchedOffe
         "max_styles",
         "lead_time_days",
         "supplier__performance_score",
+        "supplier__standing",
         "price_tiers",
     )
-    for offer_id, supplier_id, product_type, moq, max_styles, lead_time_days, score, raw_tiers in rows:
+    for offer_id, supplier_id, product_type, moq, max_styles, lead_time_days, score, standing, raw_tiers in rows:
         try:
             tiers = validate_price_tiers(raw_tiers)
         except ValidationError as exc:
@@ -73,6 +99,7 @@ def offers_ranked(*, product_types: Iterable[str]) -> dict[str, list[MatchedOffe
                 max_styles=max_styles,
                 lead_time_days=lead_time_days,
                 performance_score=score,
+                standing=standing,
                 tiers=tuple(tiers),
                 supplier_unit_price=supplier_unit_price,
                 buyer_unit_price=buyer_unit_price_from_supplier_price(
@@ -99,6 +126,9 @@ class OfferBook:
 
     def __init__(self):
         self._ranked: dict[str, list[MatchedOffer]] = {}
+        self._chosen: dict[tuple[str, int], MatchedOffer | None] = {}
+        self._band_percent = Decimal(str(settings.SUPPLIER_MATCH_PRICE_BAND_PERCENT))
+        self._new_supplier_score = Decimal(str(settings.SUPPLIER_MATCH_NEW_SUPPLIER_SCORE))
 
     def load(self, product_types: Iterable[str]) -> None:
         missing = {product_type for product_type in product_types if product_type not in self._ranked}
@@ -107,11 +137,16 @@ class OfferBook:
 
     def best(self, *, product_type: str, style_count: int = 1) -> MatchedOffer | None:
         """The best offer whose runs can hold ``style_count`` styles, or None."""
-        self.load([product_type])
-        for offer in self._ranked[product_type]:
-            if offer.max_styles >= style_count:
-                return offer
-        return None
+        key = (product_type, style_count)
+        if key not in self._chosen:  # asked once per order: remember the answer for the drain
+            self.load([product_type])
+            self._chosen[key] = offer_choose(
+                self._ranked[product_type],
+                style_count=style_count,
+                band_percent=self._band_percent,
+                new_supplier_score=self._new_supplier_score,
+            )
+        return self._chosen[key]
 
     def has_any(self, product_type: str) -> bool:
         self.load([product_type])

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from suppliers.pricing import validate_price_tiers
+from suppliers.scoring import Standing
 
 
 class Supplier(models.Model):
@@ -13,8 +14,11 @@ class Supplier(models.Model):
     code = models.SlugField(max_length=50, unique=True)
     contact_email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
-    # 0–100, recomputed from delivery history; breaks price ties in matching.
-    performance_score = models.DecimalField(max_digits=5, decimal_places=2, default=50)
+    # The current scorecard's score (0–100) and standing, written by suppliers.scorecard and read
+    # by matching. No score (null, standing "new") until enough deliveries: never a made-up default.
+    performance_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    standing = models.CharField(max_length=10, choices=[(s.value, s.value) for s in Standing], default=Standing.NEW)
+    scored_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -170,3 +174,74 @@ class SupplierOrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.supplier_order_id}: {self.from_status} → {self.to_status}"
+
+
+class SupplierScoreSnapshot(models.Model):
+    """A supplier's scorecard as computed on one day: one row per supplier and day, the last run wins."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="score_snapshots")
+    day = models.DateField()
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    standing = models.CharField(max_length=10, choices=[(s.value, s.value) for s in Standing])
+    on_time_rate = models.FloatField(null=True, blank=True)
+    defect_ppm = models.IntegerField(null=True, blank=True)
+    fill_rate = models.FloatField(null=True, blank=True)
+    acknowledge_hours_p50 = models.FloatField(null=True, blank=True)
+    lead_time_days_mean = models.FloatField(null=True, blank=True)
+    lead_time_days_stdev = models.FloatField(null=True, blank=True)
+    orders_counted = models.PositiveIntegerField()
+    window_days = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["supplier", "-day"]
+        constraints = [
+            # Rerunning a day's scoring replaces that day's row (upsert on this key), never adds one.
+            models.UniqueConstraint(fields=["supplier", "day"], name="score_snapshot_one_per_supplier_day"),
+            models.CheckConstraint(
+                condition=Q(on_time_rate__isnull=True) | Q(on_time_rate__gte=0, on_time_rate__lte=1),
+                name="score_snapshot_on_time_rate_is_a_rate",
+            ),
+            models.CheckConstraint(
+                condition=Q(fill_rate__isnull=True) | Q(fill_rate__gte=0, fill_rate__lte=1),
+                name="score_snapshot_fill_rate_is_a_rate",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier_id} on {self.day}: {self.score} ({self.standing})"
+
+
+class SupplierAlert(models.Model):
+    """A supplier crossed a line: opened once per crossing, closed when it recovers."""
+
+    class Kind(models.TextChoices):
+        STANDING_DROPPED = "standing_dropped", "Standing dropped"
+        ON_TIME_LOW = "on_time_low", "On-time rate below the threshold"
+        DEFECTS_HIGH = "defects_high", "Defect ppm above the threshold"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    # What was measured when the alert opened, and the line it crossed (for a standing drop: the
+    # rank it dropped from, which is also where it recovers).
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField()
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            # One open alert per supplier and kind: a rerun or a concurrent run cannot open a second.
+            models.UniqueConstraint(
+                fields=["supplier", "kind"],
+                condition=Q(closed_at__isnull=True),
+                name="supplier_alert_one_open_per_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["closed_at", "-opened_at"], name="supplier_alert_open_idx")]
+
+    def __str__(self):
+        return self.message

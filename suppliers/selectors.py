@@ -1,9 +1,15 @@
-"""Reads for suppliers: which supplier a user acts for, and the supplier orders a user may see."""
+"""Reads for suppliers: who acts for a supplier, what a user may see, scorecards and alerts."""
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from sleekbatch.roles import OPS, SUPPLIER, has_role
-from suppliers.models import Supplier, SupplierMembership, SupplierOrder
+from suppliers.models import Supplier, SupplierAlert, SupplierMembership, SupplierOrder, SupplierScoreSnapshot
+from suppliers.scoring import Scorecard, Standing
 
 
 def supplier_id_for_user(user) -> int | None:
@@ -30,3 +36,87 @@ def supplier_orders_visible_to(user) -> QuerySet[SupplierOrder]:
     if has_role(user, SUPPLIER):
         return queryset.filter(supplier__memberships__user_id=user.pk)
     return queryset.none()
+
+
+@dataclass(frozen=True)
+class CurrentScorecard:
+    """A supplier's scorecard as its last scoring run left it: what the API, the admin, the
+    dashboard and the reports all show (from suppliers_scorecards, so they never disagree)."""
+
+    supplier_id: int
+    day: date | None  # None: never scored
+    computed_at: datetime | None
+    window_days: int | None
+    scorecard: Scorecard
+
+
+def _card(snapshot: SupplierScoreSnapshot) -> Scorecard:
+    return Scorecard(
+        on_time_rate=snapshot.on_time_rate,
+        defect_ppm=snapshot.defect_ppm,
+        fill_rate=snapshot.fill_rate,
+        acknowledge_hours_p50=snapshot.acknowledge_hours_p50,
+        lead_time_days_mean=snapshot.lead_time_days_mean,
+        lead_time_days_stdev=snapshot.lead_time_days_stdev,
+        orders_counted=snapshot.orders_counted,
+        score=snapshot.score,
+        standing=Standing(snapshot.standing),
+    )
+
+
+_NEVER_SCORED = Scorecard(
+    on_time_rate=None,
+    defect_ppm=None,
+    fill_rate=None,
+    acknowledge_hours_p50=None,
+    lead_time_days_mean=None,
+    lead_time_days_stdev=None,
+    orders_counted=0,
+    score=None,
+    standing=Standing.NEW,
+)
+
+
+def suppliers_scorecards(*, supplier_ids: Iterable[int]) -> dict[int, CurrentScorecard]:
+    """The current scorecard of each supplier: its latest snapshot (one query for any number)."""
+    ids = list(supplier_ids)
+    latest_day = (
+        SupplierScoreSnapshot.objects.filter(supplier_id=OuterRef("supplier_id")).order_by("-day").values("day")[:1]
+    )
+    snapshots = SupplierScoreSnapshot.objects.filter(supplier_id__in=ids, day=Subquery(latest_day))
+    found = {
+        snapshot.supplier_id: CurrentScorecard(
+            supplier_id=snapshot.supplier_id,
+            day=snapshot.day,
+            computed_at=snapshot.computed_at,
+            window_days=snapshot.window_days,
+            scorecard=_card(snapshot),
+        )
+        for snapshot in snapshots
+    }
+    return {
+        supplier_id: found.get(supplier_id)
+        or CurrentScorecard(
+            supplier_id=supplier_id, day=None, computed_at=None, window_days=None, scorecard=_NEVER_SCORED
+        )
+        for supplier_id in ids
+    }
+
+
+def supplier_scorecard(*, supplier_id: int) -> CurrentScorecard:
+    return suppliers_scorecards(supplier_ids=[supplier_id])[supplier_id]
+
+
+def supplier_score_history(*, supplier_id: int, days: int, today: date | None = None) -> list[SupplierScoreSnapshot]:
+    """The supplier's daily snapshots of the last ``days`` days (today included), oldest first."""
+    today = today or timezone.localdate()
+    return list(
+        SupplierScoreSnapshot.objects.filter(supplier_id=supplier_id, day__gt=today - timedelta(days=days)).order_by(
+            "day"
+        )
+    )
+
+
+def supplier_alerts_open() -> QuerySet[SupplierAlert]:
+    """Alerts not yet recovered, newest first (the admin list and the dashboard)."""
+    return SupplierAlert.objects.filter(closed_at__isnull=True).select_related("supplier").order_by("-opened_at")

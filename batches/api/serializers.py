@@ -15,6 +15,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "id",
             "product_type",
             "supplier",
+            "matched_score",
             "batch_status",
             "target_quantity",
             "current_quantity",

@@ -60,6 +60,7 @@ class BatchSlot:
     quantity: int
     styles: set
     is_new: bool
+    matched_score: Decimal | None = None  # written with a new batch only
     quantity_before: int = 0
     styles_before: frozenset = frozenset()
     age: int = 0  # order of arrival in the SlotIndex: breaks ties towards the older batch
@@ -229,4 +230,5 @@ def _new_slot(offer: MatchedOffer) -> BatchSlot:
         quantity=0,
         styles=set(),
         is_new=True,
+        matched_score=offer.performance_score,
     )

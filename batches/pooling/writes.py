@@ -92,6 +92,7 @@ def _created_event_details(slot: BatchSlot) -> dict:
         "offer_id": slot.offer_id,
         "target_quantity": slot.target_quantity,
         "supplier_unit_price": str(slot.supplier_unit_price),
+        "matched_score": None if slot.matched_score is None else str(slot.matched_score),
     }
 
 
@@ -118,6 +119,7 @@ def _create_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
             "styles": sorted(slot.styles),
             "max_styles": slot.max_styles,
             "supplier_unit_price": str(slot.supplier_unit_price),
+            "matched_score": None if slot.matched_score is None else str(slot.matched_score),
             "details": _created_event_details(slot),
         }
         for slot in slots
@@ -127,13 +129,15 @@ def _create_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
         WITH new AS (
             SELECT * FROM json_to_recordset(%s::json) AS n(
                 id uuid, product_type text, supplier_id bigint, offer_id bigint, target_quantity integer,
-                current_quantity integer, styles jsonb, max_styles integer, supplier_unit_price numeric, details jsonb)
+                current_quantity integer, styles jsonb, max_styles integer, supplier_unit_price numeric,
+                matched_score numeric, details jsonb)
         ), created AS (
             INSERT INTO {ProductionBatch._meta.db_table}
                    (id, product_type, supplier_id, offer_id, batch_status, target_quantity, current_quantity,
-                    styles, max_styles, supplier_unit_price, window_closes_at, created_at, updated_at)
+                    styles, max_styles, supplier_unit_price, matched_score, window_closes_at, created_at,
+                    updated_at)
             SELECT id, product_type, supplier_id, offer_id, %s, target_quantity, current_quantity,
-                   styles, max_styles, supplier_unit_price, %s, %s, %s
+                   styles, max_styles, supplier_unit_price, matched_score, %s, %s, %s
               FROM new
         )
         INSERT INTO {BatchEvent._meta.db_table}
@@ -240,6 +244,7 @@ def _create_batches_portable(slots: list[BatchSlot], now: datetime) -> None:
                 styles=sorted(slot.styles),
                 max_styles=slot.max_styles,
                 supplier_unit_price=slot.supplier_unit_price,
+                matched_score=slot.matched_score,
                 window_closes_at=now + settings.BATCH_WINDOW,
             )
             for slot in slots

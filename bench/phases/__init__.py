@@ -15,6 +15,7 @@ PHASES = (
     "bench.phases.steady",
     "bench.phases.sweep",
     "bench.phases.rollup",
+    "bench.phases.scorecard",
     "bench.phases.reports",
 )
 

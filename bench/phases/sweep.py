@@ -109,31 +109,12 @@ def _create_references(tag: str) -> dict:
     return {"supplier": supplier.id, "offer": offer.id, "buyer": buyer.id}
 
 
-def _insert_select(cursor, model, expressions: dict[str, str], from_sql: str, params: dict) -> None:
-    """``INSERT INTO <model> (every column) SELECT … FROM …``: columns not in ``expressions`` get
-    the field's default, so a field added to the model later does not break the benchmark."""
-    from django.db import connection
-
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if getattr(field, "generated", False):
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in expressions:
-            values.append(expressions[field.attname])
-        else:
-            key = f"default_{field.attname}"
-            params[key] = field.get_db_prep_save(field.get_default(), connection)
-            values.append(f"%({key})s")
-    table = connection.ops.quote_name(model._meta.db_table)
-    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {from_sql}", params)
-
-
 def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
     from batches.models import BatchContribution, ProductionBatch
+    from bench.seeding import insert_select
     from orders.models import Order
 
     params = {"tag": tag, "now": timezone.now(), **refs, "quiet": open_batches - due, "due": due}
@@ -152,7 +133,7 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         # Batches needing nothing: window open, below 60%, or 60–74% with the nearing event
         # already written (one in ten), as a platform's open batches mostly are.
-        _insert_select(
+        insert_select(
             cursor,
             ProductionBatch,
             {
@@ -180,7 +161,7 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
             """,
             params,
         )
-        _insert_select(
+        insert_select(
             cursor,
             ProductionBatch,
             {
@@ -201,7 +182,7 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
             FROM bench_sweep_due AS d, generate_series(1, 2) AS k
             """
         )
-        _insert_select(
+        insert_select(
             cursor,
             Order,
             {
@@ -221,7 +202,7 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
             "FROM bench_sweep_orders AS o",
             params,
         )
-        _insert_select(
+        insert_select(
             cursor,
             BatchContribution,
             {

@@ -2,6 +2,9 @@ from rest_framework import serializers
 
 from suppliers.models import SupplierOrder
 
+# The longest history GET /api/suppliers/{id}/performance/ returns (a year of daily snapshots).
+MAX_HISTORY_DAYS = 366
+
 
 class StrictIntegerField(serializers.IntegerField):
     """An integer in the JSON sense: "10", 10.0 and true are wrong types, not numbers."""
@@ -72,3 +75,31 @@ class CancelSerializer(RejectUnknownFieldsSerializer):
 class SupplierOrderRefusedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     status = serializers.CharField()
+
+
+class PerformanceQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=MAX_HISTORY_DAYS, default=90)
+
+
+class ScoreFieldsSerializer(serializers.Serializer):
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    standing = serializers.CharField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    defect_ppm = serializers.IntegerField(allow_null=True)
+    fill_rate = serializers.FloatField(allow_null=True)
+    acknowledge_hours_p50 = serializers.FloatField(allow_null=True)
+    lead_time_days_mean = serializers.FloatField(allow_null=True)
+    lead_time_days_stdev = serializers.FloatField(allow_null=True)
+    orders_counted = serializers.IntegerField()
+
+
+class ScoreHistoryDaySerializer(ScoreFieldsSerializer):
+    day = serializers.DateField()
+
+
+class SupplierPerformanceSerializer(ScoreFieldsSerializer):
+    supplier = serializers.DictField()
+    as_of = serializers.DateField(allow_null=True, help_text="the day of the latest scoring run (null: never scored)")
+    computed_at = serializers.DateTimeField(allow_null=True)
+    window_days = serializers.IntegerField(allow_null=True)
+    history = ScoreHistoryDaySerializer(many=True)

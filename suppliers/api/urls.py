@@ -7,9 +7,11 @@ from suppliers.api.views import (
     SupplierOrderDetailView,
     SupplierOrderListView,
     SupplierOrderShipView,
+    SupplierPerformanceView,
 )
 
 urlpatterns = [
+    path("suppliers/<int:supplier_id>/performance/", SupplierPerformanceView.as_view(), name="supplier-performance"),
     path("supplier-orders/", SupplierOrderListView.as_view(), name="supplier-order-list"),
     path("supplier-orders/<uuid:supplier_order_id>/", SupplierOrderDetailView.as_view(), name="supplier-order-detail"),
     path(

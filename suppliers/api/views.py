@@ -1,4 +1,5 @@
-"""Supplier orders API: suppliers' users move their own orders along; ops see and cancel any."""
+"""Suppliers API: supplier orders (suppliers' users move their own along; ops see and cancel any)
+and supplier performance (a scorecard with its daily history)."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,12 +17,19 @@ from suppliers.api.serializers import (
     AcknowledgeSerializer,
     CancelSerializer,
     DeliverSerializer,
+    PerformanceQuerySerializer,
     ShipSerializer,
     SupplierOrderRefusedSerializer,
     SupplierOrderSerializer,
+    SupplierPerformanceSerializer,
 )
 from suppliers.models import SupplierOrder
-from suppliers.selectors import supplier_orders_visible_to
+from suppliers.selectors import (
+    supplier_orders_visible_to,
+    supplier_score_history,
+    supplier_scorecard,
+    suppliers_visible_to,
+)
 
 
 class SupplierOrderListView(APIView):
@@ -139,3 +147,47 @@ class SupplierOrderCancelView(SupplierOrderMoveView):
         return lifecycle.supplier_order_cancel(
             supplier_order_id=supplier_order_id, actor=actor, reason=data.get("reason", "")
         )
+
+
+_SCORE_FIELDS = [
+    "score",
+    "standing",
+    "on_time_rate",
+    "defect_ppm",
+    "fill_rate",
+    "acknowledge_hours_p50",
+    "lead_time_days_mean",
+    "lead_time_days_stdev",
+    "orders_counted",
+]
+
+
+class SupplierPerformanceView(APIView):
+    permission_classes = [IsSupplierOrOps]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", OpenApiTypes.INT, description="days of daily history, 1–366 (default 90)")
+        ],
+        responses=SupplierPerformanceSerializer,
+    )
+    def get(self, request, supplier_id):
+        """The supplier's current scorecard (score, standing and the metrics behind them) and its daily history."""
+        supplier = get_object_or_404(suppliers_visible_to(request.user), id=supplier_id)
+        query = PerformanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        current = supplier_scorecard(supplier_id=supplier.id)
+        card = current.scorecard
+        history = supplier_score_history(supplier_id=supplier.id, days=query.validated_data["days"])
+        body = {
+            "supplier": {"id": supplier.id, "code": supplier.code, "name": supplier.name},
+            "as_of": current.day,
+            "computed_at": current.computed_at,
+            "window_days": current.window_days,
+            **{name: getattr(card, name) for name in _SCORE_FIELDS},
+            "history": [
+                {"day": snapshot.day, **{name: getattr(snapshot, name) for name in _SCORE_FIELDS}}
+                for snapshot in history
+            ],
+        }
+        return Response(SupplierPerformanceSerializer(body).data)

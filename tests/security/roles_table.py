@@ -58,6 +58,8 @@ ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
         anon=401, buyer=403, other_buyer=403, supplier=409, ops=409
     ),
     ("POST", "/api/supplier-orders/{supplier_order_id}/cancel/"): OPS_ONLY,
+    # Supplier performance: ops, and that supplier's users.
+    ("GET", "/api/suppliers/{supplier_id}/performance/"): SUPPLIER_OR_OPS,
     # Monitoring and analytics: ops (and the Prometheus scraper's own token).
     ("GET", "/api/metrics/jobs/"): OPS_ONLY,
     ("GET", "/api/analytics/daily/"): OPS_ONLY,

@@ -9,7 +9,7 @@ from sleekbatch.roles import SUPPLIER, assign_role
 from suppliers.models import SupplierOrder
 from suppliers.services import supplier_membership_set
 from tests.batches.factories import batch_filled_to
-from tests.factories import SupplierFactory, SupplierOfferFactory, UserFactory
+from tests.factories import OrderFactory, SupplierFactory, SupplierOfferFactory, UserFactory
 
 
 @pytest.fixture
@@ -57,3 +57,36 @@ def backdate(supplier_order: SupplierOrder, *, days: float) -> SupplierOrder:
     SupplierOrder.objects.filter(id=supplier_order.id).update(created_at=timezone.now() - timedelta(days=days))
     supplier_order.refresh_from_db()
     return supplier_order
+
+
+def delivered_order(
+    supplier,
+    *,
+    delivered_at=None,
+    quantity: int = 100,
+    delivered_units: int = 100,
+    defective_units: int = 0,
+    days_late: int = 0,
+    lead_time_days: float = 14,
+    acknowledge_hours: float = 10,
+) -> SupplierOrder:
+    """A delivered supplier order with its delivery facts as the lifecycle records them."""
+    delivered_at = delivered_at or timezone.now() - timedelta(days=1)
+    placed_at = delivered_at - timedelta(days=lead_time_days)
+    return SupplierOrder.objects.create(
+        order_number=f"SO-TEST-{SupplierOrder.objects.count() + 1}",
+        supplier=supplier,
+        buyer_order=OrderFactory(quantity=quantity, workflow_status=Order.Status.DELIVERED, is_batch_order=False),
+        product_type="hoodie",
+        quantity=quantity,
+        supplier_price="9.00",
+        status=SupplierOrder.Status.DELIVERED,
+        promised_date=timezone.localdate(delivered_at) - timedelta(days=days_late),
+        acknowledged_at=placed_at + timedelta(hours=acknowledge_hours),
+        delivered_at=delivered_at,
+        delivered_units=delivered_units,
+        defective_units=defective_units,
+        acknowledge_hours=acknowledge_hours,
+        lead_time_days=lead_time_days,
+        days_late=days_late,
+    )

@@ -3,7 +3,8 @@
 Starts the web server (gunicorn) and a Celery worker on the filesystem broker,
 submits a couple of thousand orders over the HTTP API as three buyers, waits for
 them to be pooled, lets the (short) batch windows close, runs the orchestration
-sweep and prints what happened: orders by status, batches by decision and fill.
+sweep, has the suppliers deliver over the API and prints what happened: orders by
+status, batches by decision and fill, supplier scorecards and alerts.
 """
 
 import json
@@ -29,7 +30,15 @@ from rest_framework.authtoken.models import Token
 from batches.models import ProductionBatch
 from orders.models import Order, Refund
 from sleekbatch.processes import stop_process_groups
-from suppliers.models import SupplierOffer, SupplierOrder
+from suppliers.models import (
+    Supplier,
+    SupplierAlert,
+    SupplierMembership,
+    SupplierOffer,
+    SupplierOrder,
+    SupplierScoreSnapshot,
+)
+from suppliers.selectors import supplier_alerts_open, supplier_scorecard, suppliers_scorecards
 
 ROOT = Path(settings.BASE_DIR)
 BUYERS = ("buyer1", "buyer2", "buyer3")
@@ -39,6 +48,8 @@ COLORS = ("black", "navy", "heather", "sand")
 # batches fill and confirm, some close half full (review), some close nearly
 # empty (cancel and refund). Weights are shares of the orders submitted.
 DEMAND = {"hoodie": 0.45, "tee": 0.35, "cap": 0.12, "tote": 0.08}
+# The supplier whose deliveries come with defects, so that the demo raises one alert.
+DEFECTIVE_SUPPLIER = "izmir-apparel"
 
 
 def free_port() -> int:
@@ -140,10 +151,45 @@ class Command(BaseCommand):
             return closed and not ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.OPEN).exists()
 
         self.wait_for(swept, "every batch to be decided", interval=0)
+        self.deliver(base_url)
         self.summary()
+
+    def deliver(self, base_url: str):
+        """Each supplier's user acknowledges, ships and delivers its orders over the API; one supplier's
+        goods come with 6 % defective, so its defects cross the alert line. Each delivery rescores its
+        supplier in the worker."""
+        tokens = {
+            membership.supplier_id: Token.objects.get_or_create(user=membership.user)[0].key
+            for membership in SupplierMembership.objects.select_related("user")
+        }
+        placed = list(SupplierOrder.objects.filter(status=SupplierOrder.Status.PLACED).select_related("supplier"))
+        self.step(f"suppliers acknowledge, ship and deliver {len(placed)} supplier orders over the API")
+        statuses = Counter()
+        for supplier_order in placed:
+            token = tokens[supplier_order.supplier_id]
+            defective = supplier_order.quantity * 6 // 100 if supplier_order.supplier.code == DEFECTIVE_SUPPLIER else 0
+            for action, body in (
+                ("acknowledge", {}),
+                ("ship", {}),
+                ("deliver", {"delivered_units": supplier_order.quantity, "defective_units": defective}),
+            ):
+                statuses[self.post(base_url, token, body, f"/api/supplier-orders/{supplier_order.id}/{action}/")] += 1
+        if set(statuses) - {200}:
+            raise CommandError(f"some supplier-order moves failed: {dict(statuses)}")
+        delivered = Counter(supplier_order.supplier_id for supplier_order in placed)
+        self.step("waiting for the worker to score each supplier after its deliveries")
+        self.wait_for(
+            lambda: all(
+                supplier_scorecard(supplier_id=supplier_id).scorecard.orders_counted == count
+                for supplier_id, count in delivered.items()
+            ),
+            "the suppliers' scorecards",
+        )
 
     def reset(self):
         Refund.objects.all().delete()
+        SupplierAlert.objects.all().delete()
+        SupplierScoreSnapshot.objects.all().delete()
         SupplierOrder.objects.all().delete()
         from batches.models import BatchContribution, BatchEvent
 
@@ -203,6 +249,19 @@ class Command(BaseCommand):
             f"Supplier orders placed: {SupplierOrder.objects.count()}; refunds issued: {Refund.objects.count()}"
             f" ({Decimal(Refund.objects.aggregate(total=Sum('amount'))['total'] or 0):.2f} refunded)"
         )
+        out("Supplier scorecards (from their deliveries):")
+        suppliers = list(Supplier.objects.order_by("name"))
+        cards = suppliers_scorecards(supplier_ids=[supplier.id for supplier in suppliers])
+        for supplier in suppliers:
+            card = cards[supplier.id].scorecard
+            score = "  —  " if card.score is None else f"{card.score:5.1f}"
+            ppm = "—" if card.defect_ppm is None else f"{card.defect_ppm:,}"
+            out(
+                f"  {supplier.name:<14} {score}  {card.standing.value:<9} {card.orders_counted:>3} deliveries, "
+                f"on time {card.on_time_rate or 0:.0%}, defects {ppm} ppm"
+            )
+        for alert in supplier_alerts_open():
+            out(f"  alert: {alert.message} (mailed to the ops users: var/demo/mail/)")
         review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count()
         if review:
             out(
@@ -257,9 +316,9 @@ class Command(BaseCommand):
             return False
 
     @staticmethod
-    def post(base_url: str, token: str, payload: dict) -> int:
+    def post(base_url: str, token: str, payload: dict, path: str = "/api/orders/") -> int:
         request = urllib.request.Request(
-            f"{base_url}/api/orders/",
+            f"{base_url}{path}",
             data=json.dumps(payload).encode(),
             method="POST",
             headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
