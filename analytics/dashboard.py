@@ -16,6 +16,7 @@ from analytics.models import DailyStats, JobRun
 from analytics.rollups import analytics_zone
 from batches.models import ProductionBatch
 from sleekbatch.models import BusinessEvent
+from suppliers.selectors import supplier_alerts_open
 
 FILL_BINS = 10  # open batches by fill, 0-10 %, …, 90-100 %
 ORDER_HOURS = 48
@@ -35,6 +36,7 @@ def dashboard_panels(*, now: datetime | None = None) -> dict:
         "orders_per_hour": orders_per_hour(now=now),
         "jobs_per_hour": jobs_per_hour(now=now),
         "recent_failures": recent_failures(),
+        "supplier_alerts": supplier_alerts(),
         "daily": daily_orders_and_revenue(now=now),
     }
 
@@ -123,6 +125,14 @@ def recent_failures() -> list[dict]:
         .order_by("-finished_at")
         .values("task_name", "task_id", "finished_at", "error", "correlation_id")[:RECENT_FAILURES]
     )
+
+
+def supplier_alerts() -> list[dict]:
+    """supplier_alert_open_idx: alerts not yet recovered (suppliers.selectors, as the admin lists them)."""
+    return [
+        {"opened_at": alert.opened_at, "supplier": alert.supplier.name, "kind": alert.kind, "message": alert.message}
+        for alert in supplier_alerts_open()[:RECENT_FAILURES]
+    ]
 
 
 def daily_orders_and_revenue(*, now: datetime) -> list[dict]:

@@ -142,3 +142,25 @@ def test_ops_users_get_one_mail_per_new_alert_batch_and_never_twice(dhaka, porto
     assert "Dhaka Knits: on-time rate 0% is under 80%" in message.body
     assert "Porto Têxtil: 100,000 defective parts per million is over 20,000" in message.body
     assert not SupplierAlert.objects.filter(notified_at__isnull=True).exists()
+
+
+def test_the_ops_dashboard_lists_open_alerts(dhaka, alert_lines, olivia, api_client_for):
+    # given: one open alert, one recovered
+    _deliveries(dhaka, 3, days_late=5)
+    suppliers_score()
+    SupplierAlert.objects.create(
+        supplier=dhaka,
+        kind=Kind.DEFECTS_HIGH,
+        message="old",
+        threshold=1,
+        opened_at=timezone.now(),
+        closed_at=timezone.now(),
+    )
+
+    # when
+    data = api_client_for(olivia).get("/api/analytics/dashboard/").json()
+
+    # then
+    assert [(row["supplier"], row["message"]) for row in data["supplier_alerts"]] == [
+        ("Dhaka Knits", "Dhaka Knits: on-time rate 0% is under 80%")
+    ]

@@ -95,6 +95,16 @@
       }
     }
     if (!data.recent_failures.length) body.insertRow().insertCell().textContent = "None.";
+
+    const alerts = document.querySelector("#supplier-alerts tbody");
+    alerts.replaceChildren();
+    for (const alert of data.supplier_alerts) {
+      const row = alerts.insertRow();
+      for (const text of [alert.opened_at.replace("T", " ").slice(0, 16), alert.supplier, alert.message]) {
+        row.insertCell().textContent = text;
+      }
+    }
+    if (!data.supplier_alerts.length) alerts.insertRow().insertCell().textContent = "None.";
     document.getElementById("dash-updated").textContent = data.generated_at.replace("T", " ").slice(0, 19) + " UTC";
   }
 
