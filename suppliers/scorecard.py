@@ -192,7 +192,9 @@ def suppliers_score(*, supplier_ids: Iterable[int] | None = None, now: datetime 
     with transaction.atomic():
         _scoring_lock()
         previous = dict(suppliers.values_list("id", "standing"))
-        if len(previous) == 1:
+        if not previous:
+            totals = {}
+        elif len(previous) == 1:
             totals = delivery_totals(since=since, until=now, supplier_id=next(iter(previous)))
         else:
             totals = delivery_totals(since=since, until=now)
