@@ -21,6 +21,8 @@ threads = int(os.environ.get("WEB_THREADS", "1"))
 # An access line per request costs ~5% at 1,000 requests/s; opt in when needed.
 accesslog = "-" if os.environ.get("WEB_ACCESS_LOG") else None
 timeout = 30
+# One JSON object per line, as Django's records (sleekbatch/gunicorn_logging.py).
+logger_class = "sleekbatch.gunicorn_logging.JsonLogger"
 # Several gunicorns on one host (make up, the demo, the bench, tests) would all claim
 # the same ~/.gunicorn/gunicorn.ctl; nothing here uses the control interface.
 control_socket_disable = True

@@ -12,6 +12,7 @@ Each failure is logged with the username and address.
 
 import logging
 
+import redis
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -74,6 +75,16 @@ def login_succeeded(username: str) -> None:
         cache.delete(key)
 
 
+def _unless_cache_down(guard, *args):
+    """The guard's answer, or None while the shared cache is down: staff can still log in (with
+    passwords checked as ever) during a Redis outage, which is when they most need the admin."""
+    try:
+        return guard(*args)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        logger.warning("admin.login_guard_unavailable")
+        return None
+
+
 class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -83,7 +94,7 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         address = client_address(self.request)
-        locked = login_locked(username, address)
+        locked = _unless_cache_down(login_locked, username, address)
         if locked:
             logger.warning("admin.login_locked_out", extra={"username": username[:150], "client_address": address})
             raise self._locked_out(*locked)
@@ -91,11 +102,11 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
             cleaned = super().clean()
         except forms.ValidationError:
             if self.user_cache is None:  # a wrong password, not an inactive or non-staff account
-                locked = login_failed(username, address)
+                locked = _unless_cache_down(login_failed, username, address)
                 if locked:
                     raise self._locked_out(*locked) from None
             raise
-        login_succeeded(username)
+        _unless_cache_down(login_succeeded, username)
         return cleaned
 
     def _locked_out(self, what: str, seconds: int) -> forms.ValidationError:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sleekbatch.middleware.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "sleekbatch.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -417,6 +418,37 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # At most one failed-job mail per task name in this many seconds; the next one carries the
 # count held back. Shorter tells staff sooner that a job still fails; longer means fewer mails.
 JOB_FAILURE_MAIL_INTERVAL_SECONDS = int(os.environ.get("SLEEKBATCH_JOB_FAILURE_MAIL_INTERVAL_SECONDS", 600))
+
+# --- HTTPS and browser protections (manage.py check --deploy passes with these) ----------
+
+# On by default outside DEBUG in the production profile, which runs behind a TLS-terminating
+# proxy that sets X-Forwarded-Proto. SLEEKBATCH_HTTPS=0 serves that profile over plain HTTP
+# on one's own machine (the tests and the bench do; so does a local `docker compose up`).
+HTTPS = env_bool("SLEEKBATCH_HTTPS", not EMBEDDED_PROFILE and not DEBUG)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    # Trusted only because gunicorn is reachable through the proxy alone, which sets the header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes come from inside the network, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+    # A year, subdomains too, preload-ready. Lower SLEEKBATCH_HSTS_SECONDS while first trying HTTPS:
+    # browsers remember the value and refuse plain HTTP for that long.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SLEEKBATCH_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# HTML pages only (sleekbatch.middleware.ContentSecurityPolicyMiddleware). Inline styles stay
+# allowed (the admin and the dashboard's SVG use style attributes); inline scripts do not.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "SLEEKBATCH_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 # --- Admin login lockout (sleekbatch/login_guard.py) ---------------------------------
 

@@ -3,6 +3,7 @@
 import hmac
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -47,3 +48,13 @@ class IsOpsOrScraper(BasePermission):
 
     def has_permission(self, request, view):
         return request.auth == SCRAPER or has_role(request.user, OPS)
+
+
+class ScraperTokenScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: the scraper's ``Authorization: Bearer …`` (registered by being defined)."""
+
+    target_class = ScraperTokenAuthentication
+    name = "scraperToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}

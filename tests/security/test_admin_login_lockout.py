@@ -89,3 +89,16 @@ def test_each_failure_is_logged_with_the_username_and_address(ops_user, caplog):
 
     [record] = [r for r in caplog.records if r.getMessage() == "admin.login_failed"]
     assert (record.username, record.client_address, record.failures_for_username) == ("ops", "203.0.113.5", 1)
+
+
+def test_staff_can_still_log_in_while_the_shared_cache_is_down(ops_user, monkeypatch):
+    import redis
+
+    def down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr("sleekbatch.login_guard.read_counts", down)
+    monkeypatch.setattr("sleekbatch.login_guard.count_hits", down)
+
+    assert not logged_in(log_in(Client(REMOTE_ADDR="203.0.113.5"), "ops", "guess"))
+    assert logged_in(log_in(Client(REMOTE_ADDR="203.0.113.5"), "ops", "right-password"))
