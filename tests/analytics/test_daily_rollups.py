@@ -262,3 +262,12 @@ def test_only_operations_staff_read_daily_stats(alice, sam, api_client_for, anon
     assert api_client_for(alice).get(URL).status_code == 403
     assert api_client_for(sam).get(URL).status_code == 403
     assert anon_client.get(URL).status_code == 401
+
+
+def test_the_command_shows_the_rows_it_rolled_up(two_days_of_events):
+    out = StringIO()
+    call_command("rollup_daily", "--from", "2026-11-01", "--to", "2026-11-02", "--show", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[-4].split()[:3] == ["day", "product", "orders"]
+    assert lines[-1].split()[:4] == ["2026-11-02", "hoodie", "0", "0"]
+    assert "3610.00" in lines[-1]
