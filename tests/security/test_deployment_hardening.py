@@ -83,3 +83,14 @@ def test_gunicorn_writes_one_json_object_per_line_with_the_correlation_id(tmp_pa
     ]
     assert [r["correlation_id"] for r in request_lines] == ["req-json-1", "req-json-1"]
     assert "tok-secret" not in log.read_text()
+
+
+def test_compose_puts_the_buffering_proxy_in_front_and_publishes_only_it():
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    assert services["proxy"]["volumes"] == ["./deploy/nginx.conf:/etc/nginx/nginx.conf:ro"]
+    assert "server web:8000;" in (ROOT / "deploy" / "nginx.conf").read_text()
+    published = {name for name, service in services.items() if "8000" in " ".join(service.get("ports", []))}
+    assert published == {"proxy"}
