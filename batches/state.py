@@ -17,23 +17,22 @@ their number; the single-batch decisions of the review queue (``batch_*``) call 
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
-from django.db.models.sql.subqueries import UpdateQuery
 from django.utils import timezone
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from orders.models import Order, Refund
+from sleekbatch import sql
 from sleekbatch.correlation import get_correlation_id
-from suppliers.models import SupplierOrder
-from suppliers.numbers import new_supplier_order_number
+from suppliers.selectors import supplier_offer_lead_times
+from suppliers.services import SupplierOrderLine, supplier_orders_place
 
 logger = logging.getLogger(__name__)
 
@@ -75,115 +74,48 @@ class _Moved:
     offer_id: int
 
 
-_RETURNING = (
-    "id",
-    "supplier_id",
-    "product_type",
-    "current_quantity",
-    "target_quantity",
-    "supplier_unit_price",
-    "offer_id",
-)
+_RETURNING = tuple(field.name for field in fields(_Moved))
 
 
 def _compare_and_set(*, batch_ids: Iterable, from_status: str, changes: dict, extra_filter: dict | None = None):
-    """``UPDATE … SET changes WHERE id IN (…) AND batch_status = from_status RETURNING …``.
+    """Move the batches among ``batch_ids`` that are still in ``from_status``; the rows it moved.
 
-    Only the rows this statement moved come back. On PostgreSQL a concurrent transaction that
-    moved a row first makes this UPDATE wait, re-check the row after that commit, find the status
-    changed and skip it; on SQLite the write lock is held from BEGIN (IMMEDIATE), so nothing
-    interleaves at all.
+    On PostgreSQL a concurrent transaction that moved a row first makes this UPDATE wait,
+    re-check the row after that commit, find the status changed and skip it; on SQLite the
+    write lock is held from BEGIN (IMMEDIATE), so nothing interleaves at all.
     """
     ids = list(batch_ids)
     if not ids:
         return []
     queryset = ProductionBatch.objects.filter(id__in=ids, batch_status=from_status, **(extra_filter or {}))
-    # The ORM writes the UPDATE (expressions, parameter adaptation, the WHERE) exactly as
-    # QuerySet.update() would; Django 5.2 has no RETURNING for updates, so it is appended here.
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(changes)
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    fields = [ProductionBatch._meta.get_field(name) for name in _RETURNING]
-    returning = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {returning}", params)
-        rows = cursor.fetchall()
-    return [_Moved(*(_from_db(field, value) for field, value in zip(fields, row, strict=True))) for row in rows]
-
-
-def _from_db(field, value):
-    # A raw cursor skips the ORM's converters: SQLite returns UUIDs as hex and decimals as floats.
-    value = field.to_python(value)
-    if isinstance(value, Decimal):
-        value = value.quantize(Decimal("0.01"))
-    return value
-
-
-class _Sql(NamedTuple):
-    """A SQL expression for ``_insert_select`` (anything else is bound as a parameter)."""
-
-    sql: str
-    params: tuple = ()
-
-
-def _quoted(model, attname: str | None = None) -> str:
-    if attname is None:
-        return connection.ops.quote_name(model._meta.db_table)
-    return connection.ops.quote_name(model._meta.get_field(attname).column)
-
-
-def _in_list(values: Sequence, field) -> _Sql:
-    return _Sql(", ".join(["%s"] * len(values)), tuple(field.get_db_prep_value(v, connection) for v in values))
-
-
-def _insert_select(model, values: dict, source: _Sql) -> int:
-    """``INSERT INTO <model> (…) SELECT … <source>``: many rows in one statement, none through Python.
-
-    ``values`` maps field attnames to an ``_Sql`` expression over the source rows or to a constant,
-    which the field prepares for the database as the ORM would. Fields not named get their
-    default, so a field added to the model later needs no change here.
-    """
-    columns, expressions, params = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.attname not in values and (field.primary_key or getattr(field, "generated", False)):
-            continue  # the database assigns it
-        value = values[field.attname] if field.attname in values else field.get_default()
-        columns.append(connection.ops.quote_name(field.column))
-        if isinstance(value, _Sql):
-            expressions.append(value.sql)
-            params.extend(value.params)
-        else:
-            expressions.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
-    sql = f"INSERT INTO {_quoted(model)} ({', '.join(columns)}) SELECT {', '.join(expressions)} {source.sql}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, *source.params))
-        return cursor.rowcount
+    return [_Moved(*row) for row in sql.update_returning(queryset, changes, _RETURNING)]
 
 
 def _write_events(moved: Sequence[_Moved], *, kind, from_status, to_status, actor, now, details=None) -> int:
     """One event per moved batch, its fill read from the batch row (quantities do not move here)."""
     if not moved:
         return 0
-    batch_ids = _in_list([row.id for row in moved], ProductionBatch._meta.pk)
-    return _insert_select(
-        BatchEvent,
-        {
-            "batch_id": _Sql(_quoted(ProductionBatch, "id")),
-            "kind": kind,
-            "from_status": from_status,
-            "to_status": to_status,
-            # fill_basis_points is the floor of the fill in hundredths of a percent: exact at 2 places.
-            "fill_percent": _Sql(f"{_quoted(ProductionBatch, 'fill_basis_points')} / 100.0"),
-            "actor_id": actor.pk if actor is not None else None,
-            "correlation_id": get_correlation_id(),
-            "details": details or {},
-            "created_at": now,
-        },
-        _Sql(
-            f"FROM {_quoted(ProductionBatch)} WHERE {_quoted(ProductionBatch, 'id')} IN ({batch_ids.sql})",
-            batch_ids.params,
-        ),
+    batch_ids = sql.in_list(ProductionBatch, "id", [row.id for row in moved])
+    return sql.execute(
+        sql.insert_select(
+            BatchEvent,
+            {
+                "batch": sql.Sql(sql.column(ProductionBatch, "id")),
+                "kind": kind,
+                "from_status": from_status,
+                "to_status": to_status,
+                # fill_basis_points is the floor of the fill in hundredths of a percent: exact at 2 places.
+                "fill_percent": sql.Sql(f"{sql.column(ProductionBatch, 'fill_basis_points')} / 100.0"),
+                "actor": actor.pk if actor is not None else None,
+                "correlation_id": get_correlation_id(),
+                "details": details or {},
+                "created_at": now,
+            },
+            sql.Sql(
+                f"FROM {sql.table(ProductionBatch)} WHERE {sql.column(ProductionBatch, 'id')} IN ({batch_ids.sql})",
+                batch_ids.params,
+            ),
+        )
     )
 
 
@@ -191,24 +123,26 @@ def _refund_pooled_orders(moved: Sequence[_Moved], *, reason: str, now) -> int:
     """One refund per pooled order of the moved batches, for the order's total price."""
     if not moved:
         return 0
-    order, contribution = Order, BatchContribution
-    batch_ids = _in_list([row.id for row in moved], BatchContribution._meta.get_field("batch"))
-    return _insert_select(
-        Refund,
-        {
-            "order_id": _Sql(f"o.{_quoted(order, 'id')}"),
-            "amount": _Sql(f"COALESCE(o.{_quoted(order, 'total_price')}, 0)"),
-            "reason": reason,
-            "correlation_id": get_correlation_id(),
-            "created_at": now,
-        },
-        _Sql(
-            f"FROM {_quoted(order)} o INNER JOIN {_quoted(contribution)} c"
-            f" ON c.{_quoted(contribution, 'order_id')} = o.{_quoted(order, 'id')}"
-            f" WHERE o.{_quoted(order, 'workflow_status')} = %s AND c.{_quoted(contribution, 'batch_id')} IN"
-            f" ({batch_ids.sql})",
-            (Order.Status.POOLED, *batch_ids.params),
-        ),
+    batch_ids = sql.in_list(BatchContribution, "batch", [row.id for row in moved])
+    order_id, contribution_order_id = sql.column(Order, "id"), sql.column(BatchContribution, "order")
+    return sql.execute(
+        sql.insert_select(
+            Refund,
+            {
+                "order": sql.Sql(f"o.{order_id}"),
+                "amount": sql.Sql(f"COALESCE(o.{sql.column(Order, 'total_price')}, 0)"),
+                "reason": reason,
+                "correlation_id": get_correlation_id(),
+                "created_at": now,
+            },
+            sql.Sql(
+                f"FROM {sql.table(Order)} o INNER JOIN {sql.table(BatchContribution)} c"
+                f" ON c.{contribution_order_id} = o.{order_id}"
+                f" WHERE o.{sql.column(Order, 'workflow_status')} = %s"
+                f" AND c.{sql.column(BatchContribution, 'batch')} IN ({batch_ids.sql})",
+                (Order.Status.POOLED, *batch_ids.params),
+            ),
+        )
     )
 
 
@@ -227,19 +161,21 @@ def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, acto
         )
         if not moved:
             return []
-        lead_times = _offer_lead_times(moved)
-        SupplierOrder.objects.bulk_create(
-            SupplierOrder(
-                order_number=new_supplier_order_number(),
-                supplier_id=row.supplier_id,
-                batch_id=row.id,
-                product_type=row.product_type,
-                quantity=row.current_quantity,
-                supplier_price=row.supplier_unit_price,
-                promised_date=(now + timedelta(days=lead_times[row.offer_id])).date(),
-                correlation_id=correlation_id,
-            )
-            for row in moved
+        lead_times = supplier_offer_lead_times(offer_ids=[row.offer_id for row in moved])
+        supplier_orders_place(
+            lines=[
+                SupplierOrderLine(
+                    supplier_id=row.supplier_id,
+                    batch_id=row.id,
+                    product_type=row.product_type,
+                    quantity=row.current_quantity,
+                    supplier_price=row.supplier_unit_price,
+                    lead_time_days=lead_times[row.offer_id],
+                    correlation_id=correlation_id,
+                )
+                for row in moved
+            ],
+            now=now,
         )
         _write_events(
             moved,
@@ -355,13 +291,6 @@ def _pooled_orders_of(moved: Sequence[_Moved]):
     return Order.objects.filter(
         contribution__batch_id__in=[row.id for row in moved], workflow_status=Order.Status.POOLED
     )
-
-
-def _offer_lead_times(moved: Sequence[_Moved]) -> dict[int, int]:
-    from suppliers.models import SupplierOffer
-
-    offer_ids = {row.offer_id for row in moved}
-    return dict(SupplierOffer.objects.filter(id__in=offer_ids).values_list("id", "lead_time_days"))
 
 
 # --- single-batch decisions (the review queue, the API, the admin) -------------------------------

@@ -12,15 +12,15 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, TypedDict
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from orders.models import BulkSubmission, Order
 from orders.selectors import bulk_submission_get, order_get_by_idempotency_key, orders_get_in_order
 from orders.signals import orders_submitted
+from sleekbatch import sql
 
 logger = logging.getLogger(__name__)
 
@@ -112,45 +112,17 @@ def order_submit(
     return OrderSubmission(order=order, created=True)
 
 
-@cache
-def _order_insert_sql(alias: str) -> str:
-    quote_name = connections[alias].ops.quote_name
-    columns = ", ".join(quote_name(field.column) for field in Order._meta.local_concrete_fields)
-    placeholders = ", ".join(["%s"] * len(Order._meta.local_concrete_fields))
-    return f"INSERT INTO {quote_name(Order._meta.db_table)} ({columns}) VALUES ({placeholders})"
-
-
-def _order_insert(order: Order) -> None:
-    """``order.save(force_insert=True)`` through a statement built once per process.
-
-    Compiling the INSERT (Model.save → SQLInsertCompiler) cost more CPU than sending
-    it on the busiest request of the system. Values are still prepared by each
-    field (defaults, auto_now, JSON and UUID adaptation) as save() does them; what
-    is skipped are the pre_save/post_save signals, which nothing connects for Order.
-    """
-    alias = router.db_for_write(Order, instance=order)
-    connection = connections[alias]
-    values = [
-        field.get_db_prep_save(field.pre_save(order, True), connection=connection)
-        for field in Order._meta.local_concrete_fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_order_insert_sql(alias), values)
-    order._state.adding = False
-    order._state.db = alias
-
-
 def _insert_alone(order: Order) -> None:
     if transaction.get_connection().in_atomic_block:
         # In a caller's (or a test's) transaction: a savepoint keeps a duplicate
         # key from aborting it, and pooling waits for the caller's commit.
         with transaction.atomic():
-            _order_insert(order)
+            sql.insert_row(order)
     else:
         # One INSERT is atomic on its own. In autocommit it commits by itself;
         # BEGIN and COMMIT around it would add two round trips to the busiest
         # request of the system.
-        _order_insert(order)
+        sql.insert_row(order)
     # Runs now if the INSERT has committed, else when the caller's transaction does.
     transaction.on_commit(_announce_submitted)
 

@@ -13,15 +13,15 @@ process (a revoked token, a deactivated user, a role taken away) takes effect
 here only when the entry expires, i.e. up to AUTH_CACHE_TTL_SECONDS late. A
 change made through the ORM in this process (``token.delete()``,
 ``user.save()``, ``user.groups.remove(…)``, a group renamed or deleted) empties
-this process's cache at once (receivers connected in SleekbatchConfig.ready()). ``QuerySet.update()`` and raw SQL
-send no signal: they too wait for the TTL.
+this process's cache at once (receivers connected in SleekbatchConfig.ready()).
+``QuerySet.update()`` and raw SQL send no signal: they too wait for the TTL.
 """
 
 from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connections, router
+from django.db import router
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import TokenScheme
@@ -29,6 +29,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
+from sleekbatch import sql
 from sleekbatch.ttl_cache import TTLCache
 
 # How long a process trusts what it read about a token. Short, because it is also
@@ -41,21 +42,21 @@ AUTH_CACHE_MAX_ENTRIES = 10_000
 
 @cache
 def _user_by_token_sql(alias: str) -> str:
-    quote_name = connections[alias].ops.quote_name
-    user_meta = get_user_model()._meta
-    membership = user_meta.get_field("groups").remote_field.through._meta
-    token_column = Token._meta.get_field("key").column
+    user_model = get_user_model()
+    membership = user_model._meta.get_field("groups").remote_field.through
+
+    def col(model, name):
+        return sql.column(model, name, using=alias)
+
+    user_id = col(user_model, user_model._meta.pk.name)
     # One row per group of the user, or a single row with a NULL role_name.
     return (
-        f"SELECT u.*, g.{quote_name(Group._meta.get_field('name').column)} AS role_name"
-        f" FROM {quote_name(Token._meta.db_table)} t"
-        f" INNER JOIN {quote_name(user_meta.db_table)} u"
-        f" ON u.{quote_name(user_meta.pk.column)} = t.{quote_name(Token._meta.get_field('user').column)}"
-        f" LEFT JOIN {quote_name(membership.db_table)} ug"
-        f" ON ug.{quote_name(membership.get_field('user').column)} = u.{quote_name(user_meta.pk.column)}"
-        f" LEFT JOIN {quote_name(Group._meta.db_table)} g"
-        f" ON g.{quote_name(Group._meta.pk.column)} = ug.{quote_name(membership.get_field('group').column)}"
-        f" WHERE t.{quote_name(token_column)} = %s"
+        f"SELECT u.*, g.{col(Group, 'name')} AS role_name"
+        f" FROM {sql.table(Token, using=alias)} t"
+        f" INNER JOIN {sql.table(user_model, using=alias)} u ON u.{user_id} = t.{col(Token, 'user')}"
+        f" LEFT JOIN {sql.table(membership, using=alias)} ug ON ug.{col(membership, 'user')} = u.{user_id}"
+        f" LEFT JOIN {sql.table(Group, using=alias)} g ON g.{col(Group, 'id')} = ug.{col(membership, 'group')}"
+        f" WHERE t.{col(Token, 'key')} = %s"
     )
 
 

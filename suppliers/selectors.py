@@ -1,4 +1,4 @@
-"""Reads for suppliers: who acts for a supplier, what a user may see, scorecards and alerts."""
+"""Reads for suppliers: who acts for a supplier, what a user may see, scorecards, alerts, offers' lead times."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -8,7 +8,14 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from sleekbatch.roles import OPS, SUPPLIER, has_role
-from suppliers.models import Supplier, SupplierAlert, SupplierMembership, SupplierOrder, SupplierScoreSnapshot
+from suppliers.models import (
+    Supplier,
+    SupplierAlert,
+    SupplierMembership,
+    SupplierOffer,
+    SupplierOrder,
+    SupplierScoreSnapshot,
+)
 from suppliers.scoring import Scorecard, Standing
 
 
@@ -120,3 +127,8 @@ def supplier_score_history(*, supplier_id: int, days: int, today: date | None = 
 def supplier_alerts_open() -> QuerySet[SupplierAlert]:
     """Alerts not yet recovered, newest first (the admin list and the dashboard)."""
     return SupplierAlert.objects.filter(closed_at__isnull=True).select_related("supplier").order_by("-opened_at")
+
+
+def supplier_offer_lead_times(*, offer_ids) -> dict[int, int]:
+    """``{offer id: lead_time_days}`` for these offers (one query)."""
+    return dict(SupplierOffer.objects.filter(id__in=set(offer_ids)).values_list("id", "lead_time_days"))

@@ -35,6 +35,7 @@ from batches.models import ProductionBatch
 from batches.pooling.routing import BatchSlot, ClaimedOrder, ClaimPlan, SlotIndex, route_orders, style_names
 from batches.pooling.writes import plan_write, request_orchestration
 from orders.models import Order
+from sleekbatch import sql
 from suppliers.matching import OfferBook
 
 logger = logging.getLogger(__name__)
@@ -180,15 +181,14 @@ def _lock_product_types(limit: int) -> list[str] | None:
     if not oldest:
         return []
     keys = {product_type: product_lock_key(product_type) for product_type in set(oldest)}
-    locked = []
-    with connection.cursor() as cursor:
-        for product_type in sorted(keys, key=lambda name: (keys[name], name)):
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [PRODUCT_LOCK_NAMESPACE, keys[product_type]])
-            if cursor.fetchone()[0]:
-                locked.append(product_type)
-        if not locked:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PRODUCT_LOCK_NAMESPACE, keys[oldest[0]]])
-            locked.append(oldest[0])
+    locked = [
+        product_type
+        for product_type in sorted(keys, key=lambda name: (keys[name], name))
+        if sql.advisory_xact_lock(PRODUCT_LOCK_NAMESPACE, keys[product_type], wait=False)
+    ]
+    if not locked:
+        sql.advisory_xact_lock(PRODUCT_LOCK_NAMESPACE, keys[oldest[0]], wait=True)
+        locked.append(oldest[0])
     return locked
 
 

@@ -22,8 +22,9 @@ from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from batches.pooling.routing import BatchSlot, ClaimPlan, Decision
 from batches.tasks import orchestrate_batches
 from orders.models import Order
+from sleekbatch import sql
 from sleekbatch.correlation import get_correlation_id
-from suppliers.services import DirectOrderLine, supplier_orders_create_direct
+from suppliers.services import SupplierOrderLine, supplier_orders_place
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def plan_write(plan: ClaimPlan, *, now: datetime) -> list:
         (_grow_batches_postgres if postgres else _grow_batches_portable)(joined, now)
     direct = [decision for decision in plan.decisions if decision.direct_offer is not None]
     if direct:
-        supplier_orders_create_direct(lines=[_direct_line(decision) for decision in direct])
+        supplier_orders_place(lines=[_direct_line(decision) for decision in direct], now=now)
     moved = (_move_orders_postgres if postgres else _move_orders_portable)(plan.decisions, now)
     if moved != len(plan.decisions):
         # Claimed rows are locked by this transaction, so this is a bug: roll it all back.
@@ -77,13 +78,16 @@ def request_orchestration(batch_ids: list) -> None:
         logger.warning("pooling_orchestration_request_failed", exc_info=True, extra={"batches": len(batch_ids)})
 
 
-def _direct_line(decision: Decision) -> DirectOrderLine:
-    return DirectOrderLine(
-        buyer_order_id=decision.order.id,
-        product_type=decision.order.product_type,
-        quantity=decision.order.quantity,
-        offer=decision.direct_offer,
-        correlation_id=decision.order.correlation_id,
+def _direct_line(decision: Decision) -> SupplierOrderLine:
+    offer, order = decision.direct_offer, decision.order
+    return SupplierOrderLine(
+        supplier_id=offer.supplier_id,
+        buyer_order_id=order.id,
+        product_type=order.product_type,
+        quantity=order.quantity,
+        supplier_price=offer.supplier_price_at(order.quantity),
+        lead_time_days=offer.lead_time_days,
+        correlation_id=order.correlation_id,
     )
 
 
@@ -96,13 +100,20 @@ def _created_event_details(slot: BatchSlot) -> dict:
     }
 
 
-def _run(sql: str, params: list):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None
-
-
 # --- PostgreSQL: one statement each, rows as one JSON parameter ---------------------------
+
+_NEW_BATCH_FIELDS = (
+    "id",
+    "product_type",
+    "supplier_id",
+    "offer_id",
+    "target_quantity",
+    "current_quantity",
+    "styles",
+    "max_styles",
+    "supplier_unit_price",
+    "matched_score",
+)
 
 
 def _create_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
@@ -124,37 +135,37 @@ def _create_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
         }
         for slot in slots
     ]
-    _run(
-        f"""
-        WITH new AS (
-            SELECT * FROM json_to_recordset(%s::json) AS n(
-                id uuid, product_type text, supplier_id bigint, offer_id bigint, target_quantity integer,
-                current_quantity integer, styles jsonb, max_styles integer, supplier_unit_price numeric,
-                matched_score numeric, details jsonb)
-        ), created AS (
-            INSERT INTO {ProductionBatch._meta.db_table}
-                   (id, product_type, supplier_id, offer_id, batch_status, target_quantity, current_quantity,
-                    styles, max_styles, supplier_unit_price, matched_score, window_closes_at, created_at,
-                    updated_at)
-            SELECT id, product_type, supplier_id, offer_id, %s, target_quantity, current_quantity,
-                   styles, max_styles, supplier_unit_price, matched_score, %s, %s, %s
-              FROM new
+    new_rows = sql.Sql(f"FROM {sql.recordset(ProductionBatch, _NEW_BATCH_FIELDS, extra={'details': 'jsonb'})}")
+    batches = sql.insert_select(
+        ProductionBatch,
+        {
+            **{name: sql.Sql(f"r.{name}") for name in _NEW_BATCH_FIELDS},
+            "batch_status": ProductionBatch.Status.OPEN,
+            "window_closes_at": now + settings.BATCH_WINDOW,
+            "created_at": now,
+            "updated_at": now,
+        },
+        sql.Sql("FROM new_batch AS r"),
+    )
+    events = sql.insert_select(
+        BatchEvent,
+        {
+            "batch": sql.Sql("r.id"),
+            "kind": BatchEvent.Kind.CREATED,
+            "from_status": "",
+            "to_status": ProductionBatch.Status.OPEN,
+            "fill_percent": Decimal("0.00"),
+            "correlation_id": get_correlation_id(),
+            "details": sql.Sql("r.details"),
+            "created_at": now,
+        },
+        sql.Sql("FROM new_batch AS r"),
+    )
+    sql.execute(
+        sql.Sql(
+            f"WITH new_batch AS (SELECT * {new_rows.sql}), created AS ({batches.sql}) {events.sql}",
+            (json.dumps(rows), *batches.params, *events.params),
         )
-        INSERT INTO {BatchEvent._meta.db_table}
-               (batch_id, kind, from_status, to_status, fill_percent, correlation_id, details, created_at)
-        SELECT id, %s, '', %s, 0, %s, details, %s FROM new
-        """,
-        [
-            json.dumps(rows),
-            ProductionBatch.Status.OPEN.value,
-            now + settings.BATCH_WINDOW,
-            now,
-            now,
-            BatchEvent.Kind.CREATED.value,
-            ProductionBatch.Status.OPEN.value,
-            get_correlation_id(),
-            now,
-        ],
     )
 
 
@@ -169,18 +180,20 @@ def _grow_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
         }
         for slot in slots
     ]
-    table = ProductionBatch._meta.db_table
-    _run(
-        f"""
-        UPDATE {table} AS b
-           SET current_quantity = b.current_quantity + g.added,
-               styles = coalesce(g.styles, b.styles),
-               updated_at = %s
-          FROM json_to_recordset(%s::json) AS g(id uuid, added integer, styles jsonb)
-         WHERE b.id = g.id
-        """,
-        [now, json.dumps(rows)],
+    quantity, styles = sql.column(ProductionBatch, "current_quantity"), sql.column(ProductionBatch, "styles")
+    sql.execute(
+        sql.Sql(
+            f"UPDATE {sql.table(ProductionBatch)} AS b"
+            f" SET {quantity} = b.{quantity} + g.added, {styles} = coalesce(g.styles, b.{styles}),"
+            f" {sql.column(ProductionBatch, 'updated_at')} = %s"
+            f" FROM {sql.recordset(ProductionBatch, ['id', 'styles'], extra={'added': 'integer'}, alias='g')}"
+            f" WHERE b.{sql.column(ProductionBatch, 'id')} = g.id",
+            (now, json.dumps(rows)),
+        )
     )
+
+
+_DECIDED_FIELDS = ("id", "workflow_status", "is_batch_order", "unit_price", "total_price", "rejection_reason")
 
 
 def _move_orders_postgres(decisions: list[Decision], now: datetime) -> int:
@@ -192,7 +205,7 @@ def _move_orders_postgres(decisions: list[Decision], now: datetime) -> int:
     rows = [
         {
             "id": str(decision.order.id),
-            "status": str(decision.status),
+            "workflow_status": str(decision.status),
             "is_batch_order": decision.is_batch_order,
             "unit_price": None if decision.unit_price is None else str(decision.unit_price),
             "total_price": None if decision.total_price is None else str(decision.total_price),
@@ -201,28 +214,33 @@ def _move_orders_postgres(decisions: list[Decision], now: datetime) -> int:
         }
         for decision in decisions
     ]
-    (moved,) = _run(
-        f"""
-        WITH decided AS (
-            SELECT * FROM json_to_recordset(%s::json) AS d(
-                id uuid, status text, is_batch_order boolean, unit_price numeric, total_price numeric,
-                rejection_reason text, batch_id uuid)
-        ), moved AS (
-            UPDATE {Order._meta.db_table} AS o
-               SET workflow_status = d.status, is_batch_order = d.is_batch_order, unit_price = d.unit_price,
-                   total_price = d.total_price, rejection_reason = d.rejection_reason,
-                   pooled_at = %s, updated_at = %s
-              FROM decided AS d
-             WHERE o.id = d.id AND o.workflow_status = %s
-         RETURNING o.id, o.quantity, o.style_details, d.unit_price, d.batch_id
-        ), contributed AS (
-            INSERT INTO {BatchContribution._meta.db_table}
-                   (batch_id, order_id, quantity_contributed, style_details, unit_price, committed_at)
-            SELECT batch_id, id, quantity, style_details, unit_price, %s FROM moved WHERE batch_id IS NOT NULL
+    order = {name: sql.column(Order, name) for name in (*_DECIDED_FIELDS, "quantity", "style_details")}
+    assignments = ", ".join(f"{order[name]} = d.{name}" for name in _DECIDED_FIELDS if name != "id")
+    contributions = sql.insert_select(
+        BatchContribution,
+        {
+            "batch": sql.Sql("m.batch_id"),
+            "order": sql.Sql("m.id"),
+            "quantity_contributed": sql.Sql("m.quantity"),
+            "style_details": sql.Sql("m.style_details"),
+            "unit_price": sql.Sql("m.unit_price"),
+            "committed_at": now,
+        },
+        sql.Sql("FROM moved AS m WHERE m.batch_id IS NOT NULL"),
+    )
+    (moved,) = sql.fetch_one(
+        sql.Sql(
+            f"WITH moved AS ("
+            f" UPDATE {sql.table(Order)} AS o SET {assignments},"
+            f" {sql.column(Order, 'pooled_at')} = %s, {sql.column(Order, 'updated_at')} = %s"
+            f" FROM {sql.recordset(Order, _DECIDED_FIELDS, extra={'batch_id': 'uuid'}, alias='d')}"
+            f" WHERE o.{order['id']} = d.id AND o.{order['workflow_status']} = %s"
+            f" RETURNING o.{order['id']} AS id, o.{order['quantity']} AS quantity,"
+            f" o.{order['style_details']} AS style_details, d.unit_price, d.batch_id"
+            f"), contributed AS ({contributions.sql})"
+            f" SELECT count(*) FROM moved",
+            (now, now, json.dumps(rows), Order.Status.SUBMITTED.value, *contributions.params),
         )
-        SELECT count(*) FROM moved
-        """,
-        [json.dumps(rows), now, now, Order.Status.SUBMITTED.value, now],
     )
     return moved
 

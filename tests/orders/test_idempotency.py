@@ -15,7 +15,7 @@ URL = "/api/orders/"
 def inserts_meet(monkeypatch):
     """Holds each order INSERT until two requests have reached it, so both pass every check first."""
     barrier = threading.Barrier(2, timeout=10)
-    insert = services._order_insert
+    insert = services.sql.insert_row
 
     def insert_when_both_are_inserting(order):
         barrier.wait()
@@ -23,7 +23,7 @@ def inserts_meet(monkeypatch):
         return insert(order)
 
     insert_when_both_are_inserting.arrivals = []
-    monkeypatch.setattr(services, "_order_insert", insert_when_both_are_inserting)
+    monkeypatch.setattr(services.sql, "insert_row", insert_when_both_are_inserting)
     return insert_when_both_are_inserting
 
 

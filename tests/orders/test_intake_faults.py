@@ -62,7 +62,7 @@ def database_down_at_insert(monkeypatch):
     def refused(*args, **kwargs):
         raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
 
-    monkeypatch.setattr(services, "_order_insert", refused)
+    monkeypatch.setattr(services.sql, "insert_row", refused)
     monkeypatch.setattr(services.Order.objects, "bulk_create", refused)
 
 

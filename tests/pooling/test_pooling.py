@@ -330,7 +330,7 @@ def test_it_asks_for_nothing_when_the_claim_rolls_back(hoodie_offer, orchestrati
     def fail(*args, **kwargs):
         raise RuntimeError("worker lost mid-claim")
 
-    monkeypatch.setattr("batches.pooling.writes.supplier_orders_create_direct", fail)
+    monkeypatch.setattr("batches.pooling.writes.supplier_orders_place", fail)
     submitted(quantity=150)  # a direct order, so the claim reaches the failing write
 
     # when

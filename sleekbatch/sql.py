@@ -1,0 +1,172 @@
+"""Set-based SQL: statements that write many rows at once, or one row without the ORM's compiler.
+
+One convention: tables and columns are named from the models' metadata (``table``, ``column``,
+``recordset``), never typed by hand, and values are prepared by their fields as the ORM would.
+Domain modules call these; they build no statement text of their own. Why: docs/sql.md.
+"""
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Any, NamedTuple
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.sql.subqueries import UpdateQuery
+from django.db.utils import DEFAULT_DB_ALIAS
+
+
+class Sql(NamedTuple):
+    """A fragment of SQL and the parameters of its placeholders, in order."""
+
+    sql: str
+    params: tuple = ()
+
+
+def table(model: type[Model], *, using: str = DEFAULT_DB_ALIAS) -> str:
+    return connections[using].ops.quote_name(model._meta.db_table)
+
+
+def column(model: type[Model], name: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
+    """The quoted column of a field, by its name or attname (``batch`` or ``batch_id``)."""
+    return connections[using].ops.quote_name(model._meta.get_field(name).column)
+
+
+def in_list(model: type[Model], name: str, values: Sequence, *, using: str = DEFAULT_DB_ALIAS) -> Sql:
+    """``%s, %s, …`` with ``values`` prepared by the field ``name`` (for ``… IN (…)``)."""
+    field = model._meta.get_field(name)
+    connection = connections[using]
+    return Sql(", ".join(["%s"] * len(values)), tuple(field.get_db_prep_value(value, connection) for value in values))
+
+
+def recordset(
+    model: type[Model], names: Iterable[str], *, extra: Mapping[str, str] | None = None, alias: str = "r"
+) -> str:
+    """``json_to_recordset(%s::json) AS alias("name" type, …)`` (PostgreSQL): rows from one JSON parameter.
+
+    Each name is a field of ``model`` (typed as its column) or a key of ``extra`` (name → SQL type);
+    the JSON rows use the same names as keys (see ``json_rows``).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote_name = connection.ops.quote_name
+    definitions = [f"{quote_name(name)} {model._meta.get_field(name).db_type(connection)}" for name in names]
+    definitions += [f"{quote_name(name)} {sql_type}" for name, sql_type in (extra or {}).items()]
+    return f"json_to_recordset(%s::json) AS {alias}({', '.join(definitions)})"
+
+
+def json_rows(rows: list[dict]) -> str:
+    """The JSON parameter of a ``recordset``: UUIDs, decimals and dates given as strings by the caller."""
+    return json.dumps(rows)
+
+
+def insert_select(model: type[Model], values: Mapping[str, Any], source: Sql) -> Sql:
+    """``INSERT INTO <model> (…) SELECT … <source>``: many rows in one statement, none through Python.
+
+    ``values`` maps field names to an ``Sql`` expression over the source rows or to a constant,
+    which the field prepares for the database as the ORM would. Fields not named get their
+    default, so a field added to the model later needs no change here; the primary key and
+    generated columns are left to the database unless named.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    targets, expressions, params = [], [], []
+    by_attname = {model._meta.get_field(name).attname: value for name, value in values.items()}
+    for field in model._meta.concrete_fields:
+        if field.attname in by_attname:
+            value = by_attname[field.attname]
+        elif field.primary_key or getattr(field, "generated", False):
+            continue
+        else:
+            value = field.get_default()
+        targets.append(connection.ops.quote_name(field.column))
+        if isinstance(value, Sql):
+            expressions.append(value.sql)
+            params.extend(value.params)
+        else:
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    return Sql(
+        f"INSERT INTO {table(model)} ({', '.join(targets)}) SELECT {', '.join(expressions)} {source.sql}",
+        (*params, *source.params),
+    )
+
+
+def execute(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Run a statement; the number of rows it wrote."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        return cursor.rowcount
+
+
+def fetch_one(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> tuple | None:
+    with connections[using].cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        return cursor.fetchone()
+
+
+def update_returning(queryset: QuerySet, changes: Mapping[str, Any], returning: Sequence[str]) -> list[tuple]:
+    """``UPDATE … SET changes WHERE <the queryset's filter> RETURNING returning``, values as Python.
+
+    The ORM writes the UPDATE (expressions, parameter adaptation, the WHERE) exactly as
+    ``QuerySet.update()`` would; Django 5.2 has no RETURNING for updates, so it is appended.
+    Only the rows this statement changed come back: the compare-and-set of a transition.
+    """
+    model = queryset.model
+    connection = connections[queryset.db]
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(changes)
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    fields = [model._meta.get_field(name) for name in returning]
+    returned = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {returned}", params)
+        rows = cursor.fetchall()
+    return [tuple(_to_python(field, value) for field, value in zip(fields, row, strict=True)) for row in rows]
+
+
+def _to_python(field, value):
+    # A raw cursor skips the ORM's converters: SQLite returns UUIDs as hex and decimals as floats.
+    value = field.to_python(value)
+    if isinstance(value, Decimal) and getattr(field, "decimal_places", None) is not None:
+        value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    return value
+
+
+@cache
+def _insert_row_sql(model: type[Model], using: str) -> str:
+    quote_name = connections[using].ops.quote_name
+    fields = model._meta.local_concrete_fields
+    columns = ", ".join(quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+
+
+def insert_row(instance: Model) -> None:
+    """``instance.save(force_insert=True)`` through a statement built once per process.
+
+    Values are prepared by each field (defaults, auto_now, JSON and UUID adaptation) as
+    ``save()`` does; pre_save/post_save signals are not sent, so use it only for models
+    nothing connects to, and only when the primary key is set in Python (no RETURNING id).
+    """
+    model = type(instance)
+    using = router.db_for_write(model, instance=instance)
+    connection = connections[using]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection=connection)
+        for field in model._meta.local_concrete_fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_row_sql(model, using), values)
+    instance._state.adding = False
+    instance._state.db = using
+
+
+def advisory_xact_lock(namespace: int, key: int, *, wait: bool) -> bool:
+    """PostgreSQL's transaction-level advisory lock ``(namespace, key)``, released at commit or rollback.
+
+    With ``wait`` it blocks until granted (True); without, it answers at once whether it got it.
+    """
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [namespace, key])
+        return True if wait else cursor.fetchone()[0]

@@ -1,0 +1,145 @@
+"""The set-based SQL module: statements named from model metadata, values prepared by their fields."""
+
+import json
+import re
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django.apps import apps
+from django.db import connections, transaction
+
+from batches.models import BatchEvent, ProductionBatch
+from orders.models import Order
+from sleekbatch import sql
+from tests.conftest import requires_postgres
+from tests.factories import OrderFactory, ProductionBatchFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("sleekbatch", "suppliers", "orders", "batches", "analytics")
+
+
+def test_insert_select_writes_every_row_in_one_statement_with_the_fields_defaults(db, django_assert_num_queries):
+    # given
+    batches = [ProductionBatchFactory() for _ in range(3)]
+    ids = sql.in_list(ProductionBatch, "id", [batch.id for batch in batches])
+    statement = sql.insert_select(
+        BatchEvent,
+        {
+            "batch": sql.Sql(sql.column(ProductionBatch, "id")),
+            "kind": BatchEvent.Kind.NEARING_TARGET,
+            "fill_percent": sql.Sql(f"{sql.column(ProductionBatch, 'fill_basis_points')} / 100.0"),
+            "correlation_id": "req-1",
+            "created_at": batches[0].created_at,
+        },
+        sql.Sql(
+            f"FROM {sql.table(ProductionBatch)} WHERE {sql.column(ProductionBatch, 'id')} IN ({ids.sql})", ids.params
+        ),
+    )
+
+    # when
+    with django_assert_num_queries(1):
+        written = sql.execute(statement)
+
+    # then: named values as given, the others at their defaults (details {}, no actor)
+    events = BatchEvent.objects.order_by("batch_id")
+    assert written == 3
+    assert [(event.batch_id, event.kind, event.details, event.actor_id) for event in events] == [
+        (batch.id, "nearing_target", {}, None) for batch in sorted(batches, key=lambda batch: batch.id)
+    ]
+
+
+def test_update_returning_moves_only_the_rows_still_matching_and_returns_python_values(db):
+    # given
+    open_batch = ProductionBatchFactory(supplier_unit_price="10.50")
+    cancelled = ProductionBatchFactory(batch_status=ProductionBatch.Status.CANCELLED)
+    candidates = ProductionBatch.objects.filter(
+        id__in=[open_batch.id, cancelled.id], batch_status=ProductionBatch.Status.OPEN
+    )
+
+    # when
+    moved = sql.update_returning(
+        candidates, {"batch_status": ProductionBatch.Status.CONFIRMED}, ["id", "supplier_unit_price"]
+    )
+    moved_again = sql.update_returning(
+        candidates, {"batch_status": ProductionBatch.Status.CONFIRMED}, ["id", "supplier_unit_price"]
+    )
+
+    # then
+    assert moved == [(open_batch.id, Decimal("10.50"))]
+    assert isinstance(moved[0][0], uuid.UUID)
+    assert moved_again == []
+    cancelled.refresh_from_db()
+    assert cancelled.batch_status == ProductionBatch.Status.CANCELLED
+
+
+def test_insert_row_stores_what_save_would(alice):
+    # given
+    order = Order(buyer=alice, product_type="tee", quantity=5, style_details=[{"style": "classic"}])
+
+    # when
+    sql.insert_row(order)
+
+    # then
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.quantity, stored.style_details, stored.workflow_status) == (5, [{"style": "classic"}], "submitted")
+    assert not order._state.adding
+
+
+@requires_postgres
+def test_recordset_types_its_columns_from_the_model(db):
+    # given
+    order = OrderFactory()
+    rows = [{"id": str(order.id), "unit_price": "9.50", "style_details": [{"style": "zip"}], "batch_id": None}]
+    source = sql.recordset(Order, ["id", "unit_price", "style_details"], extra={"batch_id": "uuid"}, alias="d")
+
+    # when
+    row = sql.fetch_one(
+        sql.Sql(f"SELECT d.id, d.unit_price, d.style_details, d.batch_id FROM {source}", (sql.json_rows(rows),))
+    )
+
+    # then
+    assert '"unit_price" numeric(10, 2)' in source and '"style_details" jsonb' in source
+    assert (row[0], row[1], json.loads(row[2]) if isinstance(row[2], str) else row[2], row[3]) == (
+        order.id,
+        Decimal("9.50"),
+        [{"style": "zip"}],
+        None,
+    )
+
+
+@requires_postgres
+def test_advisory_lock_is_refused_to_a_second_connection_without_waiting(transactional_db):
+    other = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            assert sql.advisory_xact_lock(0x5B0012, 7, wait=False) is True
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x5B0012, 7])
+                assert cursor.fetchone()[0] is False
+    finally:
+        other.close()
+
+
+def _project_sources():
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" not in path.parts and path != ROOT / "sleekbatch" / "sql.py":
+                yield path, path.read_text()
+
+
+def test_only_the_sql_module_and_the_health_checks_open_a_cursor():
+    allowed = {ROOT / "sleekbatch" / "services_check.py", ROOT / "sleekbatch" / "tasks.py"}
+    opening = sorted(str(path.relative_to(ROOT)) for path, text in _project_sources() if ".cursor()" in text)
+    assert [path for path in opening if ROOT / path not in allowed] == []
+
+
+def test_no_module_types_a_table_name_by_hand():
+    tables = {model._meta.db_table for model in apps.get_models() if model._meta.app_label in APPS}
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, tables))) + r")\b")
+    found = sorted(
+        f"{path.relative_to(ROOT)}: {match.group(1)}"
+        for path, text in _project_sources()
+        for match in pattern.finditer(text)
+    )
+    assert found == []
