@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
@@ -32,10 +33,14 @@ logger = logging.getLogger(__name__)
 # due batches sweep in ~20 chunks) while leaving rows for a second sweep to take with SKIP LOCKED.
 SWEEP_CHUNK_SIZE = 500
 
-CONFIRM = "confirm"
-REVIEW = "admin_review"
-CANCEL = "cancel"
-NEARING = "nearing_target"
+
+class BatchDecision(StrEnum):
+    """What the decision table makes of a batch."""
+
+    CONFIRM = "confirm"
+    REVIEW = "admin_review"
+    CANCEL = "cancel"
+    NEARING_TARGET = "nearing_target"
 
 
 @dataclass
@@ -65,18 +70,20 @@ class OrchestrationResult:
         }
 
 
-def batch_decision(*, current_quantity: int, target_quantity: int, window_closed: bool, nearing_marked: bool):
-    """The decision table for one batch: CONFIRM, REVIEW, CANCEL, NEARING or None (leave it be)."""
+def batch_decision(
+    *, current_quantity: int, target_quantity: int, window_closed: bool, nearing_marked: bool
+) -> BatchDecision | None:
+    """The decision table for one batch; None: leave it be."""
 
     def reaches(percent: int) -> bool:
         return fill_reaches(current_quantity=current_quantity, target_quantity=target_quantity, percent=percent)
 
     if reaches(settings.BATCH_CONFIRM_FILL_PERCENT):
-        return CONFIRM
+        return BatchDecision.CONFIRM
     if window_closed:
-        return REVIEW if reaches(settings.BATCH_REVIEW_FILL_PERCENT) else CANCEL
+        return BatchDecision.REVIEW if reaches(settings.BATCH_REVIEW_FILL_PERCENT) else BatchDecision.CANCEL
     if reaches(settings.BATCH_NEARING_FILL_PERCENT) and not nearing_marked:
-        return NEARING
+        return BatchDecision.NEARING_TARGET
     return None
 
 
@@ -85,7 +92,7 @@ _DECISION_COLUMNS = ("id", "current_quantity", "target_quantity", "window_closes
 
 def _decide_and_apply(rows, *, now: datetime) -> OrchestrationResult:
     """Sort locked rows by decision, then move each group with one set-based transition."""
-    groups: dict[str, list] = {CONFIRM: [], REVIEW: [], CANCEL: [], NEARING: []}
+    groups: dict[BatchDecision, list] = {decision: [] for decision in BatchDecision}
     for batch_id, current, target, window_closes_at, nearing_target_at in rows:
         decision = batch_decision(
             current_quantity=current,
@@ -96,14 +103,14 @@ def _decide_and_apply(rows, *, now: datetime) -> OrchestrationResult:
         if decision:
             groups[decision].append(batch_id)
     return OrchestrationResult(
-        confirmed=state.batches_confirm(batch_ids=groups[CONFIRM], now=now),
-        sent_to_review=state.batches_send_to_review(batch_ids=groups[REVIEW], now=now),
+        confirmed=state.batches_confirm(batch_ids=groups[BatchDecision.CONFIRM], now=now),
+        sent_to_review=state.batches_send_to_review(batch_ids=groups[BatchDecision.REVIEW], now=now),
         cancelled=state.batches_cancel(
-            batch_ids=groups[CANCEL],
+            batch_ids=groups[BatchDecision.CANCEL],
             reason=f"Batch cancelled: below {settings.BATCH_REVIEW_FILL_PERCENT}% of its target when its window closed",
             now=now,
         ),
-        nearing_target=state.batches_mark_nearing_target(batch_ids=groups[NEARING], now=now),
+        nearing_target=state.batches_mark_nearing_target(batch_ids=groups[BatchDecision.NEARING_TARGET], now=now),
     )
 
 
@@ -133,7 +140,7 @@ def orchestration_sweep(*, now: datetime | None = None, chunk_size: int = SWEEP_
 
 
 @transaction.atomic(durable=True)
-def batches_orchestrate(*, batch_ids, now: datetime | None = None) -> OrchestrationResult:
+def orchestration_decide(*, batch_ids, now: datetime | None = None) -> OrchestrationResult:
     """Decide these open batches now (pooling just brought them to the confirm threshold).
 
     Waits for rows a sweep holds; by then the sweep may have decided them, and the
@@ -151,17 +158,3 @@ def batches_orchestrate(*, batch_ids, now: datetime | None = None) -> Orchestrat
     if result.decided:
         logger.info("orchestration.batches_decided", extra={"batches": len(batch_ids), **result.counts()})
     return result
-
-
-def batch_orchestrate(*, batch_id, now: datetime | None = None) -> str | None:
-    """Decide one open batch now; returns the decision taken, or None."""
-    result = batches_orchestrate(batch_ids=[batch_id], now=now)
-    for decision, moved in (
-        (CONFIRM, result.confirmed),
-        (REVIEW, result.sent_to_review),
-        (CANCEL, result.cancelled),
-        (NEARING, result.nearing_target),
-    ):
-        if moved:
-            return decision
-    return None

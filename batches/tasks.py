@@ -1,8 +1,9 @@
-"""Orchestration tasks: thin adapters over batches.orchestration (queue ``orchestration``)."""
+"""Orchestration tasks: thin adapters over batches.orchestration (queue ``orchestration``).
+The pooling tasks are in batches/pooling/tasks.py."""
 
 from celery import shared_task
 
-from batches.orchestration import SWEEP_CHUNK_SIZE, batch_orchestrate, batches_orchestrate, orchestration_sweep
+from batches.orchestration import SWEEP_CHUNK_SIZE, orchestration_decide, orchestration_sweep
 from sleekbatch.tasks import RETRY_POLICY
 
 
@@ -12,14 +13,8 @@ def orchestrate_sweep(chunk_size: int = SWEEP_CHUNK_SIZE) -> dict:
     return orchestration_sweep(chunk_size=chunk_size).counts()
 
 
-@shared_task(name="batches.orchestrate_batch", **RETRY_POLICY)
-def orchestrate_batch(batch_id: str) -> str | None:
-    """Enqueued on commit when a contribution brings a batch to the confirm threshold."""
-    return batch_orchestrate(batch_id=batch_id)
-
-
 @shared_task(name="batches.orchestrate_batches", **RETRY_POLICY)
 def orchestrate_batches(batch_ids: list[str]) -> dict:
     """Enqueued right after a pooling claim commits, with the batches it brought to the
     confirm threshold: one message per claim, not one per batch."""
-    return batches_orchestrate(batch_ids=batch_ids).counts()
+    return orchestration_decide(batch_ids=batch_ids).counts()

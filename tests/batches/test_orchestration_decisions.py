@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from batches import state
 from batches.models import BatchEvent, ProductionBatch
-from batches.orchestration import batch_orchestrate, batches_orchestrate, orchestration_sweep
+from batches.orchestration import BatchDecision, batch_decision, orchestration_decide, orchestration_sweep
 from orders.models import Order, Refund
 from sleekbatch.correlation import reset_correlation_id, set_correlation_id
 from suppliers.models import SupplierOrder
@@ -244,10 +244,10 @@ def test_orchestrating_one_batch_confirms_it_at_the_threshold_without_a_sweep():
     other_due = batch_filled_to(80, target=100)
 
     # when
-    decision = batch_orchestrate(batch_id=batch.id)
+    result = orchestration_decide(batch_ids=[batch.id])
 
     # then
-    assert decision == "confirm"
+    assert result.confirmed == [batch.id]
     batch.refresh_from_db()
     other_due.refresh_from_db()
     assert batch.batch_status == Status.CONFIRMED
@@ -257,13 +257,13 @@ def test_orchestrating_one_batch_confirms_it_at_the_threshold_without_a_sweep():
 def test_orchestrating_a_decided_batch_again_does_nothing():
     # given
     batch = batch_filled_to(75, target=100)
-    batch_orchestrate(batch_id=batch.id)
+    orchestration_decide(batch_ids=[batch.id])
 
     # when
-    decision = batch_orchestrate(batch_id=batch.id)
+    again = orchestration_decide(batch_ids=[batch.id])
 
     # then
-    assert decision is None
+    assert again.decided == 0
     assert batch.events.count() == 1
     assert SupplierOrder.objects.filter(batch=batch).count() == 1
 
@@ -327,8 +327,8 @@ def test_pooling_hand_over_decides_only_the_batches_named_and_only_once():
     other_due = ProductionBatchFactory(target_quantity=100, current_quantity=80)
 
     # when
-    first = batches_orchestrate(batch_ids=[due[0].id, due[1].id, below.id])
-    again = batches_orchestrate(batch_ids=[due[0].id, due[1].id, below.id])
+    first = orchestration_decide(batch_ids=[due[0].id, due[1].id, below.id])
+    again = orchestration_decide(batch_ids=[due[0].id, due[1].id, below.id])
 
     # then
     assert sorted(first.confirmed) == sorted(b.id for b in due)
@@ -337,3 +337,24 @@ def test_pooling_hand_over_decides_only_the_batches_named_and_only_once():
     statuses = dict(ProductionBatch.objects.values_list("id", "batch_status"))
     assert statuses[below.id] == "open"
     assert statuses[other_due.id] == "open"  # not named: left to the sweep
+
+
+@pytest.mark.parametrize(
+    "current, window_closed, nearing_marked, expected",
+    [
+        (7499, False, False, BatchDecision.NEARING_TARGET),
+        (7499, False, True, None),
+        (7500, False, False, BatchDecision.CONFIRM),
+        (7499, True, False, BatchDecision.REVIEW),
+        (5000, True, False, BatchDecision.REVIEW),
+        (4999, True, False, BatchDecision.CANCEL),
+        (5999, False, False, None),
+    ],
+)
+def test_the_decision_table_names_each_outcome_with_a_string_enum(current, window_closed, nearing_marked, expected):
+    decision = batch_decision(
+        current_quantity=current, target_quantity=10_000, window_closed=window_closed, nearing_marked=nearing_marked
+    )
+
+    assert decision is expected
+    assert decision is None or decision == str(decision.value)

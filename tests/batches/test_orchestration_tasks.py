@@ -1,7 +1,7 @@
 import pytest
 
 from batches.models import ProductionBatch
-from batches.tasks import orchestrate_batch, orchestrate_sweep
+from batches.tasks import orchestrate_batches, orchestrate_sweep
 from sleekbatch.celery import app
 from sleekbatch.schedules import PERIODIC_JOBS
 from tests.batches.factories import batch_filled_to
@@ -21,15 +21,16 @@ def test_the_sweep_task_decides_due_batches_and_reports_counts():
     assert counts == {"confirmed": 1, "sent_to_review": 0, "cancelled": 1, "nearing_target": 0, "decided": 2}
 
 
-def test_the_batch_task_takes_a_string_id_and_confirms_at_the_threshold():
+def test_the_hand_over_task_takes_string_ids_and_confirms_at_the_threshold():
     # given
     batch = batch_filled_to(75)
+    below = batch_filled_to(40)
 
     # when
-    decision = orchestrate_batch(str(batch.id))
+    counts = orchestrate_batches([str(batch.id), str(below.id)])
 
     # then
-    assert decision == "confirm"
+    assert counts == {"confirmed": 1, "sent_to_review": 0, "cancelled": 0, "nearing_target": 0, "decided": 1}
     batch.refresh_from_db()
     assert batch.batch_status == ProductionBatch.Status.CONFIRMED
 
@@ -40,9 +41,10 @@ def test_beat_runs_the_sweep_every_minute_on_the_orchestration_queue():
 
     # when
     routes = {
-        name: app.amqp.router.route({}, name)["queue"].name for name in (orchestrate_sweep.name, orchestrate_batch.name)
+        name: app.amqp.router.route({}, name)["queue"].name
+        for name in (orchestrate_sweep.name, orchestrate_batches.name)
     }
 
     # then
     assert (job.every_seconds, job.queue) == (60, "orchestration")
-    assert routes == {"batches.orchestrate_sweep": "orchestration", "batches.orchestrate_batch": "orchestration"}
+    assert routes == {"batches.orchestrate_sweep": "orchestration", "batches.orchestrate_batches": "orchestration"}

@@ -3,7 +3,7 @@
 from celery import group
 
 from batches.models import BatchEvent, ProductionBatch
-from batches.tasks import orchestrate_batch, orchestrate_sweep
+from batches.tasks import orchestrate_batches, orchestrate_sweep
 from orders.models import Order, Refund
 from suppliers.models import SupplierOrder
 from tests.batches.factories import batch_filled_to
@@ -27,7 +27,8 @@ def _seed():
 
 def _run_concurrently(confirm_due):
     tasks = [orchestrate_sweep.s(chunk_size=CHUNK), orchestrate_sweep.s(chunk_size=CHUNK)]
-    tasks += [orchestrate_batch.s(str(batch.id)) for batch in confirm_due]
+    # the pooling hand-over, one message per batch here so each races the sweeps on its own
+    tasks += [orchestrate_batches.s([str(batch.id)]) for batch in confirm_due]
     return group(tasks).apply_async(ignore_result=False).get(timeout=120)
 
 
@@ -54,10 +55,10 @@ def test_two_sweeps_at_once_decide_each_batch_exactly_once(workers):
     results = _run_concurrently(seeded["confirm"])
 
     # then: every due batch was decided by exactly one of the tasks
-    sweeps, singles = results[:2], results[2:]
+    sweeps, hand_overs = results[:2], results[2:]
     decided_by_sweeps = sum(sweep["decided"] for sweep in sweeps)
-    decided_by_singles = sum(1 for decision in singles if decision is not None)
-    assert decided_by_sweeps + decided_by_singles == 30 + 30 + 30 + 15
+    decided_by_hand_overs = sum(hand_over["decided"] for hand_over in hand_overs)
+    assert decided_by_sweeps + decided_by_hand_overs == 30 + 30 + 30 + 15
 
     # one supplier order per confirmed batch, none elsewhere
     confirmed = _ids(seeded["confirm"])
@@ -112,5 +113,5 @@ def test_two_sweeps_at_once_decide_each_batch_exactly_once(workers):
 
     # then: nothing changed
     assert [sweep["decided"] for sweep in again[:2]] == [0, 0]
-    assert set(again[2:]) == {None}
+    assert [hand_over["decided"] for hand_over in again[2:]] == [0] * len(seeded["confirm"])
     assert _snapshot() == before
