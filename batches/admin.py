@@ -244,7 +244,7 @@ class ReviewQueueAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
             )
 
         def decide(batch_id):
-            batch = state.batch_approve(batch_id=batch_id, actor=request.user)
+            batch = state.review_approve(batch_id=batch_id, actor=request.user)
             placed = SupplierOrder.objects.get(batch=batch)
             return (
                 f"Approved batch {_short_id(batch)}: supplier order {placed.order_number} placed with "
@@ -266,7 +266,7 @@ class ReviewQueueAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
             )
 
         def decide(batch_id):
-            batch = state.batch_cancel(batch_id=batch_id, actor=request.user)
+            batch = state.review_cancel(batch_id=batch_id, actor=request.user)
             refunds = Refund.objects.filter(order__contribution__batch=batch).aggregate(
                 count=Count("id"), total=Sum("amount")
             )
@@ -289,7 +289,7 @@ class ReviewQueueAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
             return
 
         def decide(batch_id):
-            batch = state.batch_extend_window(batch_id=batch_id, hours=hours, actor=request.user)
+            batch = state.review_extend_window(batch_id=batch_id, hours=hours, actor=request.user)
             closes = date_format(timezone.localtime(batch.window_closes_at), "M j, H:i")
             return f"Extended batch {_short_id(batch)} by {hours} h: open again until {closes}."
 

@@ -304,7 +304,7 @@ def _decide_in_review(batch_id, moved_ids: list) -> ProductionBatch:
 
 
 @transaction.atomic(durable=True)
-def batch_approve(*, batch_id, actor) -> ProductionBatch:
+def review_approve(*, batch_id, actor) -> ProductionBatch:
     """Ops approve a batch in review: confirm it and place its supplier order."""
     return _decide_in_review(
         batch_id, batches_confirm(batch_ids=[batch_id], from_status=Status.ADMIN_REVIEW, actor=actor)
@@ -312,7 +312,7 @@ def batch_approve(*, batch_id, actor) -> ProductionBatch:
 
 
 @transaction.atomic(durable=True)
-def batch_cancel(*, batch_id, actor) -> ProductionBatch:
+def review_cancel(*, batch_id, actor) -> ProductionBatch:
     """Ops cancel a batch in review: refund every order."""
     return _decide_in_review(
         batch_id,
@@ -326,6 +326,6 @@ def batch_cancel(*, batch_id, actor) -> ProductionBatch:
 
 
 @transaction.atomic(durable=True)
-def batch_extend_window(*, batch_id, hours: int, actor) -> ProductionBatch:
+def review_extend_window(*, batch_id, hours: int, actor) -> ProductionBatch:
     """Ops give a batch in review more time: back to ``open`` for ``hours`` more."""
     return _decide_in_review(batch_id, batches_extend_window(batch_ids=[batch_id], hours=hours, actor=actor))

@@ -81,7 +81,7 @@ class BatchApproveView(BatchDecisionView):
         return super().post(request, batch_id)
 
     def decide(self, *, batch_id, actor, data):
-        return state.batch_approve(batch_id=batch_id, actor=actor)
+        return state.review_approve(batch_id=batch_id, actor=actor)
 
 
 class BatchCancelView(BatchDecisionView):
@@ -91,7 +91,7 @@ class BatchCancelView(BatchDecisionView):
         return super().post(request, batch_id)
 
     def decide(self, *, batch_id, actor, data):
-        return state.batch_cancel(batch_id=batch_id, actor=actor)
+        return state.review_cancel(batch_id=batch_id, actor=actor)
 
 
 class BatchExtendView(BatchDecisionView):
@@ -103,4 +103,4 @@ class BatchExtendView(BatchDecisionView):
         return super().post(request, batch_id)
 
     def decide(self, *, batch_id, actor, data):
-        return state.batch_extend_window(batch_id=batch_id, hours=data["hours"], actor=actor)
+        return state.review_extend_window(batch_id=batch_id, hours=data["hours"], actor=actor)

@@ -87,7 +87,7 @@ class BatchSlot:
 
 
 @dataclass
-class Decision:
+class OrderRoute:
     order: ClaimedOrder
     status: str
     unit_price: Decimal | None = None
@@ -100,7 +100,7 @@ class Decision:
 
 @dataclass
 class ClaimPlan:
-    decisions: list[Decision] = field(default_factory=list)
+    routes: list[OrderRoute] = field(default_factory=list)
     slots: list[BatchSlot] = field(default_factory=list)
 
     @property
@@ -177,11 +177,11 @@ def route_orders(orders: list[ClaimedOrder], slots: SlotIndex, offers: OfferBook
     """Decide the orders of one product type, oldest first, into ``plan``."""
     prices = _Prices()
     for order in orders:
-        plan.decisions.append(_route(order, slots, offers, prices))
+        plan.routes.append(_route(order, slots, offers, prices))
     plan.slots.extend(slots.slots)
 
 
-def _route(order: ClaimedOrder, slots: SlotIndex, offers: OfferBook, prices: _Prices) -> Decision:
+def _route(order: ClaimedOrder, slots: SlotIndex, offers: OfferBook, prices: _Prices) -> OrderRoute:
     if order.quantity > settings.ORDER_MAX_QUANTITY:
         return _reject(order, f"Quantity {order.quantity} is above the limit of {settings.ORDER_MAX_QUANTITY}.")
     best = offers.best(product_type=order.product_type, style_count=order.style_count)
@@ -191,7 +191,7 @@ def _route(order: ClaimedOrder, slots: SlotIndex, offers: OfferBook, prices: _Pr
         return _reject(order, f"No active supplier offer for {order.product_type!r}.")
     if order.quantity >= best.moq:
         unit_price = prices.unit(best.supplier_price_at(order.quantity), order.style_count)
-        return Decision(
+        return OrderRoute(
             order=order,
             status=Order.Status.CONFIRMED,
             unit_price=unit_price,
@@ -205,7 +205,7 @@ def _route(order: ClaimedOrder, slots: SlotIndex, offers: OfferBook, prices: _Pr
         slots.add(slot)
     slots.put(slot, order)
     unit_price = prices.unit(slot.supplier_unit_price, order.style_count)
-    return Decision(
+    return OrderRoute(
         order=order,
         status=Order.Status.POOLED,
         unit_price=unit_price,
@@ -214,8 +214,8 @@ def _route(order: ClaimedOrder, slots: SlotIndex, offers: OfferBook, prices: _Pr
     )
 
 
-def _reject(order: ClaimedOrder, reason: str) -> Decision:
-    return Decision(order=order, status=Order.Status.REJECTED, rejection_reason=reason)
+def _reject(order: ClaimedOrder, reason: str) -> OrderRoute:
+    return OrderRoute(order=order, status=Order.Status.REJECTED, rejection_reason=reason)
 
 
 def _new_slot(offer: MatchedOffer) -> BatchSlot:

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import F
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
-from batches.pooling.routing import BatchSlot, ClaimPlan, Decision
+from batches.pooling.routing import BatchSlot, ClaimPlan, OrderRoute
 from batches.tasks import orchestrate_batches
 from orders.models import Order
 from sleekbatch import sql
@@ -39,22 +39,22 @@ def plan_write(plan: ClaimPlan, *, now: datetime) -> list:
         (_create_batches_postgres if postgres else _create_batches_portable)(created, now)
     if joined:
         (_grow_batches_postgres if postgres else _grow_batches_portable)(joined, now)
-    direct = [decision for decision in plan.decisions if decision.direct_offer is not None]
+    direct = [route for route in plan.routes if route.direct_offer is not None]
     if direct:
-        supplier_orders_place(lines=[_direct_line(decision) for decision in direct], now=now)
-    moved = (_move_orders_postgres if postgres else _move_orders_portable)(plan.decisions, now)
-    if moved != len(plan.decisions):
+        supplier_orders_place(lines=[_direct_line(route) for route in direct], now=now)
+    moved = (_move_orders_postgres if postgres else _move_orders_portable)(plan.routes, now)
+    if moved != len(plan.routes):
         # Claimed rows are locked by this transaction, so this is a bug: roll it all back.
-        raise RuntimeError(f"pooling moved {moved} of {len(plan.decisions)} claimed orders")
+        raise RuntimeError(f"pooling moved {moved} of {len(plan.routes)} claimed orders")
     crossed = [slot.id for slot in grown if slot.crossed(settings.BATCH_CONFIRM_FILL_PERCENT)]
-    pooled = sum(1 for decision in plan.decisions if decision.slot is not None)
+    pooled = sum(1 for route in plan.routes if route.slot is not None)
     logger.info(
         "pooling_claim_done",
         extra={
-            "orders": len(plan.decisions),
+            "orders": len(plan.routes),
             "pooled": pooled,
             "direct": len(direct),
-            "rejected": len(plan.decisions) - pooled - len(direct),
+            "rejected": len(plan.routes) - pooled - len(direct),
             "batches_opened": len(created),
             "batches_joined": len(joined),
             "batches_at_confirm": len(crossed),
@@ -78,8 +78,8 @@ def request_orchestration(batch_ids: list) -> None:
         logger.warning("pooling_orchestration_request_failed", exc_info=True, extra={"batches": len(batch_ids)})
 
 
-def _direct_line(decision: Decision) -> SupplierOrderLine:
-    offer, order = decision.direct_offer, decision.order
+def _direct_line(route: OrderRoute) -> SupplierOrderLine:
+    offer, order = route.direct_offer, route.order
     return SupplierOrderLine(
         supplier_id=offer.supplier_id,
         buyer_order_id=order.id,
@@ -196,7 +196,7 @@ def _grow_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
 _DECIDED_FIELDS = ("id", "workflow_status", "is_batch_order", "unit_price", "total_price", "rejection_reason")
 
 
-def _move_orders_postgres(decisions: list[Decision], now: datetime) -> int:
+def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
     """Every claimed order's new state and the pooled ones' contributions, in one statement.
 
     Quantity and style_details of a contribution are copied from the locked order row
@@ -204,15 +204,15 @@ def _move_orders_postgres(decisions: list[Decision], now: datetime) -> int:
     """
     rows = [
         {
-            "id": str(decision.order.id),
-            "workflow_status": str(decision.status),
-            "is_batch_order": decision.is_batch_order,
-            "unit_price": None if decision.unit_price is None else str(decision.unit_price),
-            "total_price": None if decision.total_price is None else str(decision.total_price),
-            "rejection_reason": decision.rejection_reason,
-            "batch_id": None if decision.slot is None else str(decision.slot.id),
+            "id": str(route.order.id),
+            "workflow_status": str(route.status),
+            "is_batch_order": route.is_batch_order,
+            "unit_price": None if route.unit_price is None else str(route.unit_price),
+            "total_price": None if route.total_price is None else str(route.total_price),
+            "rejection_reason": route.rejection_reason,
+            "batch_id": None if route.slot is None else str(route.slot.id),
         }
-        for decision in decisions
+        for route in routes
     ]
     order = {name: sql.column(Order, name) for name in (*_DECIDED_FIELDS, "quantity", "style_details")}
     assignments = ", ".join(f"{order[name]} = d.{name}" for name in _DECIDED_FIELDS if name != "id")
@@ -292,32 +292,32 @@ def _grow_batches_portable(slots: list[BatchSlot], now: datetime) -> None:
         ProductionBatch.objects.filter(pk=slot.id).update(**changes, updated_at=now)
 
 
-def _move_orders_portable(decisions: list[Decision], now: datetime) -> int:
+def _move_orders_portable(routes: list[OrderRoute], now: datetime) -> int:
     BatchContribution.objects.bulk_create(
         [
             BatchContribution(
-                batch_id=decision.slot.id,
-                order_id=decision.order.id,
-                quantity_contributed=decision.order.quantity,
-                style_details=decision.order.style_details,
-                unit_price=decision.unit_price,
+                batch_id=route.slot.id,
+                order_id=route.order.id,
+                quantity_contributed=route.order.quantity,
+                style_details=route.order.style_details,
+                unit_price=route.unit_price,
             )
-            for decision in decisions
-            if decision.slot is not None
+            for route in routes
+            if route.slot is not None
         ]
     )
     orders = [
         Order(
-            id=decision.order.id,
-            workflow_status=decision.status,
-            is_batch_order=decision.is_batch_order,
-            unit_price=decision.unit_price,
-            total_price=decision.total_price,
-            rejection_reason=decision.rejection_reason,
+            id=route.order.id,
+            workflow_status=route.status,
+            is_batch_order=route.is_batch_order,
+            unit_price=route.unit_price,
+            total_price=route.total_price,
+            rejection_reason=route.rejection_reason,
             pooled_at=now,
             updated_at=now,
         )
-        for decision in decisions
+        for route in routes
     ]
     fields = ["workflow_status", "is_batch_order", "unit_price", "total_price", "rejection_reason"]
     return Order.objects.bulk_update(orders, [*fields, "pooled_at", "updated_at"])

@@ -21,7 +21,7 @@ def test_approving_a_batch_in_review_confirms_it_and_places_the_supplier_order(o
     batch = batch_in_review(60)
 
     # when
-    state.batch_approve(batch_id=batch.id, actor=olivia)
+    state.review_approve(batch_id=batch.id, actor=olivia)
 
     # then
     batch.refresh_from_db()
@@ -42,7 +42,7 @@ def test_cancelling_a_batch_in_review_refunds_every_order(olivia):
     batch = batch_in_review(55, orders=3)
 
     # when
-    state.batch_cancel(batch_id=batch.id, actor=olivia)
+    state.review_cancel(batch_id=batch.id, actor=olivia)
 
     # then
     batch.refresh_from_db()
@@ -59,7 +59,7 @@ def test_extending_a_batch_in_review_reopens_it_for_the_hours_given(olivia):
     before = timezone.now()
 
     # when
-    state.batch_extend_window(batch_id=batch.id, hours=48, actor=olivia)
+    state.review_extend_window(batch_id=batch.id, hours=48, actor=olivia)
 
     # then
     batch.refresh_from_db()
@@ -79,7 +79,7 @@ def test_extending_a_batch_in_review_reopens_it_for_the_hours_given(olivia):
 def test_an_extended_batch_goes_back_to_review_when_its_new_window_closes(olivia):
     # given
     batch = batch_in_review(55)
-    state.batch_extend_window(batch_id=batch.id, hours=1, actor=olivia)
+    state.review_extend_window(batch_id=batch.id, hours=1, actor=olivia)
     assert orchestration_sweep().decided == 0
 
     # when
@@ -97,9 +97,9 @@ def test_an_extended_batch_goes_back_to_review_when_its_new_window_closes(olivia
 @pytest.mark.parametrize(
     "decide",
     [
-        lambda batch, user: state.batch_approve(batch_id=batch.id, actor=user),
-        lambda batch, user: state.batch_cancel(batch_id=batch.id, actor=user),
-        lambda batch, user: state.batch_extend_window(batch_id=batch.id, hours=24, actor=user),
+        lambda batch, user: state.review_approve(batch_id=batch.id, actor=user),
+        lambda batch, user: state.review_cancel(batch_id=batch.id, actor=user),
+        lambda batch, user: state.review_extend_window(batch_id=batch.id, hours=24, actor=user),
     ],
     ids=["approve", "cancel", "extend"],
 )
@@ -125,11 +125,11 @@ def test_a_decision_on_a_batch_no_longer_in_review_is_refused_and_changes_nothin
 def test_the_second_of_two_decisions_is_refused(olivia):
     # given
     batch = batch_in_review(60)
-    state.batch_approve(batch_id=batch.id, actor=olivia)
+    state.review_approve(batch_id=batch.id, actor=olivia)
 
     # when / then
     with pytest.raises(state.BatchNotInReview, match="it is confirmed"):
-        state.batch_cancel(batch_id=batch.id, actor=olivia)
+        state.review_cancel(batch_id=batch.id, actor=olivia)
     assert not Refund.objects.exists()
 
 
@@ -140,6 +140,6 @@ def test_it_refuses_an_extension_outside_the_allowed_hours(olivia, hours):
 
     # when / then
     with pytest.raises(ValueError, match="hours must be between 1 and 720"):
-        state.batch_extend_window(batch_id=batch.id, hours=hours, actor=olivia)
+        state.review_extend_window(batch_id=batch.id, hours=hours, actor=olivia)
     batch.refresh_from_db()
     assert batch.batch_status == Status.ADMIN_REVIEW
