@@ -28,8 +28,6 @@ class Order(models.Model):
     # SHA-256 of the canonical request body, so a reused key with another body is a 409.
     request_fingerprint = models.CharField(max_length=64, blank=True)
     rejection_reason = models.TextField(blank=True)
-    # Last processing failure (permanent, or transient after the final retry).
-    failure_message = models.TextField(blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
