@@ -1,18 +1,9 @@
-"""The batch state machine: every transition of a ``ProductionBatch`` lives here.
+"""The batch state machine: every transition of a ``ProductionBatch``, each a compare-and-set with
+its events and side effects in the same transaction (docs/batches.md).
 
     open ──► confirmed | admin_review | cancelled
     admin_review ──► confirmed | cancelled | open (window extended)
     open ──► open (nearing_target event, once per batch)
-
-Each transition is a compare-and-set (``UPDATE … WHERE batch_status = <from> AND id IN (…)
-RETURNING …``): only the rows this call actually moved get an event and side effects, all in the
-same transaction. A second sweep, a redelivered task or a double click finds the row already
-moved, updates nothing and therefore writes nothing. The unique constraints (one supplier order
-per batch, one refund per order, one confirmed/cancelled/nearing event per batch) are the
-backstop: a bug that slipped past the compare-and-set fails loudly instead of paying twice.
-
-The set-based functions (``batches_*``) move many batches with a handful of statements whatever
-their number; the single-batch decisions of the review queue (``batch_*``) call them with one id.
 """
 
 import logging

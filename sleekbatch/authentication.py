@@ -1,20 +1,6 @@
-"""Token authentication that loads the user and the user's roles in one query, then remembers them briefly.
-
-DRF's TokenAuthentication reads the token and user, then the role check
-(sleekbatch.roles.has_role) reads the user's groups: two round trips and two
-ORM compilations on every request. Order submission is the busiest request of
-the system (goal: 1,000/s on two cores), and compiling those two queries cost
-more CPU than validating and storing the order, so this is one raw query, built
-once from the models' metadata (a raw queryset still converts column values).
-
-Even that query was a fifth of a submission's CPU, so each process also keeps
-what it read for AUTH_CACHE_TTL_SECONDS. The trade-off: a change made by another
-process (a revoked token, a deactivated user, a role taken away) takes effect
-here only when the entry expires, i.e. up to AUTH_CACHE_TTL_SECONDS late. A
-change made through the ORM in this process (``token.delete()``,
-``user.save()``, ``user.groups.remove(…)``, a group renamed or deleted) empties
-this process's cache at once (receivers connected in SleekbatchConfig.ready()).
-``QuerySet.update()`` and raw SQL send no signal: they too wait for the TTL.
+"""Token authentication that loads the user and the user's roles in one query, then remembers them
+for ``AUTH_CACHE_TTL_SECONDS`` per process (the measured reason and the revocation trade-off:
+docs/order-intake.md).
 """
 
 from functools import cache
@@ -33,7 +19,7 @@ from sleekbatch import sql
 from sleekbatch.ttl_cache import TTLCache
 
 # How long a process trusts what it read about a token. Short, because it is also
-# how late a revocation made elsewhere takes effect here (see the module docstring);
+# how late a revocation made elsewhere takes effect here (docs/order-intake.md);
 # at a few requests per second per token, 10 s already spares nearly every query.
 AUTH_CACHE_TTL_SECONDS = 10.0
 # Entries are dropped all at once beyond this many tokens, so memory stays bounded.

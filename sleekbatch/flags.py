@@ -1,10 +1,7 @@
 """A flag shared by every process (web, workers, beat): set by one, cleared by another.
 
-With REDIS_URL it is one raw ``SET NX EX`` through a client kept per process. Django's
-Redis cache builds a new ``redis.Redis`` client on every call (~0.3 ms of CPU, most of
-it filling response-callback tables) and pickles the value; on the order POST, whose
-budget is ~1 ms, that was the largest single cost after the INSERT. Without Redis the
-flag lives in Django's cache (file based on the embedded default, shared by processes).
+With REDIS_URL one raw ``SET NX EX`` through a client kept per process (why not Django's cache:
+docs/order-intake.md); without, Django's cache (file based on the embedded default).
 """
 
 from functools import cache as memoize

@@ -4,9 +4,9 @@ It lives in the infrastructure layer on purpose. The writers are orders and batc
 record an event in the very statement (or at least the transaction) that makes the change,
 as an ``INSERT … SELECT`` over the rows that moved; the reader is analytics, the top layer
 (daily rollups, the dashboard). Placed in analytics, every writer would have to import
-upwards; placed here, each layer reaches it downwards (DESIGN.md, "Dependencies run one
-way"). Ids are plain columns, not foreign keys, for the same reason and because an event
-outlives nothing it points at: it is an append-only record.
+upwards; placed here, each layer reaches it downwards (docs/architecture.md). Ids are plain
+columns, not foreign keys, for the same reason and because an event outlives nothing it
+points at: it is an append-only record.
 """
 
 from django.db import models

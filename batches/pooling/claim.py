@@ -1,20 +1,7 @@
 """The claim: one transaction that takes submitted orders, locks, decides and writes.
 
-Why a lock per product type on top of the batch row locks: row locks only protect rows
-that exist. With no joinable batch left, two claims of the same product type would both
-find nothing and both open a batch where one would do (fragmentation). A transaction-
-level advisory lock per product type covers that case, needs no lock table and is
-released at commit or rollback, so a killed worker leaves none behind. The joinable
-batch rows are still locked FOR UPDATE, so that an orchestration transition
-(``UPDATE … WHERE batch_status = 'open'``) cannot slip between reading a batch as open
-and adding to it.
-
-Lock order, the same in every claim: the product-type locks (see ``_lock_product_types``:
-a claim never waits for one while holding another), then the claimed order rows (SKIP
-LOCKED: never waits), then the batch rows. Orchestration locks batch rows and then the
-orders of those batches, which are never ``submitted``; so no cycle. On SQLite
-``select_for_update`` is a no-op and the IMMEDIATE transaction holds the database's
-write lock from BEGIN, which serialises claims.
+Locks: a product-type advisory lock, then the claimed order rows (SKIP LOCKED), then the
+joinable batch rows; why and in which order: docs/pooling.md ("The claim and its locks").
 """
 
 import hashlib

@@ -1,7 +1,7 @@
-"""Pooling decisions, in memory: where each claimed order goes and at what price.
+"""Pooling routes, in memory: where each claimed order goes and at what price.
 
 Nothing here touches the database; ``claim`` loads the inputs under the locks and
-``writes`` stores the outcome. Rules (DESIGN.md "Order pooling"):
+``writes`` stores the outcome. Rules:
 
 - quantity above ``ORDER_MAX_QUANTITY``, no offer, or more styles than any offer runs
   → rejected, with a reason;

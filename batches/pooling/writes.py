@@ -1,12 +1,5 @@
-"""Storing one claim's decisions, in bulk, inside the claim's transaction.
-
-Per claim, whatever its size: new batches and their "created" events, one quantity
-increment per grown batch, the direct supplier orders, and every order's new state
-with the pooled orders' contributions. On PostgreSQL each of these is one statement
-that takes its rows as a single JSON document: measured on the 2-core reference
-machine, Django's bulk_create / bulk_update spent ~200 ms per 1,000 orders building
-and adapting per-row parameters in Python, the JSON statements ~40 ms. Elsewhere
-(SQLite) the ORM does the same work, row by row where it must; the tests run both.
+"""Storing one claim's routes, set-based, inside the claim's transaction: one statement per kind
+of row on PostgreSQL (the measured reason: docs/pooling.md, "The writes"), the ORM elsewhere.
 """
 
 import json
