@@ -4,7 +4,8 @@
 
 A lower app that needs work from a higher one sends a signal or a task by name; it never
 imports it, not even inside a function (an import placed in a function to dodge a cycle is
-still a cycle).
+still a cycle). Signal receivers are connected from ``AppConfig.ready()``, never as a module
+is imported.
 """
 
 import ast
@@ -154,3 +155,41 @@ def test_the_check_sees_an_upward_import_wherever_it_is(tmp_path, source, expect
 def test_the_check_sees_a_cycle_through_a_function_level_import():
     graph = {"batches.models": {"batches.state"}, "batches.state": {"batches.models"}, "batches.fill": set()}
     assert _cycles(graph) == [["batches.models", "batches.state"]]
+
+
+def _connections_at_import(tree: ast.Module) -> list[int]:
+    """Lines where a module connects a signal receiver as it is imported (a decorator or a
+    ``.connect(…)`` call outside any function), rather than from an ``AppConfig.ready()``."""
+    lines = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if (isinstance(target, ast.Attribute) and target.attr == "connect") or (
+                    isinstance(target, ast.Name) and target.id == "receiver"
+                ):
+                    lines.append(decorator.lineno)
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "connect":
+                lines.append(inner.lineno)
+    return lines
+
+
+def test_signal_receivers_are_connected_only_from_functions_that_ready_calls():
+    connected_at_import = [
+        f"{module}:{line}"
+        for module, path in MODULES.items()
+        for line in _connections_at_import(ast.parse(path.read_text()))
+    ]
+    assert connected_at_import == []
+
+
+def test_the_receiver_check_sees_decorators_and_module_level_calls():
+    source = (
+        "@receiver(post_save, sender=Offer)\ndef a(**kw): ...\n"
+        "@signals.task_success.connect\ndef b(**kw): ...\n"
+        "post_delete.connect(a)\n"
+        "def ready():\n    post_delete.connect(a)\n"
+    )
+    assert _connections_at_import(ast.parse(source)) == [1, 3, 5]
