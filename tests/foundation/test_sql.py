@@ -128,8 +128,12 @@ def _project_sources():
                 yield path, path.read_text()
 
 
-def test_only_the_sql_module_and_the_health_checks_open_a_cursor():
-    allowed = {ROOT / "sleekbatch" / "services_check.py", ROOT / "sleekbatch" / "tasks.py"}
+def test_only_the_sql_module_the_health_checks_and_the_rollup_open_a_cursor():
+    allowed = {
+        ROOT / "sleekbatch" / "services_check.py",  # SELECT 1: is the database there
+        ROOT / "sleekbatch" / "tasks.py",  # the same, from a worker
+        ROOT / "analytics" / "rollups.py",  # the daily upsert, tuned per statement (docs/sql.md)
+    }
     opening = sorted(str(path.relative_to(ROOT)) for path, text in _project_sources() if ".cursor()" in text)
     assert [path for path in opening if ROOT / path not in allowed] == []
 
