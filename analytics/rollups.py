@@ -28,6 +28,7 @@ from django.utils import timezone
 from analytics.models import DailyStats, RollupRun
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from orders.models import Order, Refund
+from sleekbatch import sql
 from sleekbatch.models import BusinessEvent
 
 logger = logging.getLogger(__name__)
@@ -319,25 +320,17 @@ def daily_figures_from_events(*, first_day: date, last_day: date) -> tuple[str, 
 
 def _upsert_days(first_day: date, last_day: date) -> int:
     select_sql, select_params = daily_figures_from_events(first_day=first_day, last_day=last_day)
-    quote = connection.ops.quote_name
-    names = ["day", "product_type", *FIGURES]
-    columns = [quote(DailyStats._meta.get_field(name).column) for name in names]
-    updated_at = quote(DailyStats._meta.get_field("updated_at").column)
-    # "WHERE 1 = 1": SQLite reads ON CONFLICT after a bare FROM as part of a join.
-    sql = (
-        f"INSERT INTO {quote(DailyStats._meta.db_table)} ({', '.join([*columns, updated_at])})"
-        f" SELECT {', '.join(f'r.{quote(name)}' for name in names)}, %s FROM ({select_sql}) AS r WHERE 1 = 1"
-        f" ORDER BY r.{quote('day')}, r.{quote('product_type')}"
-        f" ON CONFLICT ({', '.join(columns[:2])}) DO UPDATE SET "
-        + ", ".join(f"{column} = excluded.{column}" for column in [*columns[2:], updated_at])
+    statement = sql.upsert_rows(
+        DailyStats,
+        sql.Sql(select_sql, select_params),
+        names=["day", "product_type", *FIGURES],
+        key=["day", "product_type"],
+        constants={"updated_at": timezone.now()},
     )
-    now = DailyStats._meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Compiling this short statement with JIT cost ~80 ms a chunk, more than running it.
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, (now, *select_params))
-        return cursor.rowcount
+    if connection.vendor == "postgresql":
+        # Compiling these short statements with JIT cost ~80 ms a chunk, more than running them.
+        sql.execute(sql.Sql("SET LOCAL jit = off"))
+    return sql.execute(statement)
 
 
 # --- the same figures from the order and batch tables ----------------------------------------------
@@ -421,7 +414,8 @@ def daily_figures_from_raw_tables(*, first_day: date, last_day: date) -> dict[tu
             entry["avg_fill_percent_at_close"] = _cents(entry["avg_fill_percent_at_close"])
         if "refunded_amount" in entry:
             entry["refunded_amount"] = _cents(entry["refunded_amount"])
-    return figures
+    # Zero is "none" here, as in a DailyStats row compared with these (its fields default to 0).
+    return {key: {name: value for name, value in entry.items() if value} for key, entry in figures.items()}
 
 
 def _cents(value) -> Decimal:

@@ -17,8 +17,10 @@ from celery import signals
 from django.utils import timezone
 
 from analytics import task_metrics
+from sleekbatch.business_events import business_events_enabled
 from sleekbatch.correlation import get_correlation_id
 from sleekbatch.job_failures import job_failure_notify
+from sleekbatch.models import BusinessEvent
 
 logger = logging.getLogger("sleekbatch.jobs")
 
@@ -98,8 +100,25 @@ def _job_failed(sender=None, task_id=None, exception=None, **kwargs):
 
     error = f"{type(exception).__name__}: {exception}"
     _record(sender, JobRun.Status.FAILED, error=error)
+    _record_business_event(sender.name, error)
     logger.error("job.failed", extra={"task_name": sender.name, "task_id": task_id, "error": error})
     job_failure_notify(task_name=sender.name, task_id=task_id, error=error)
+
+
+def _record_business_event(task_name: str, error: str) -> None:
+    # One row on a failure, not on the hot path; like the job run, never masks the task's outcome.
+    if not business_events_enabled() or task_name.startswith(IGNORED_PREFIXES):
+        return
+    try:
+        BusinessEvent.objects.create(
+            kind=BusinessEvent.Kind.JOB_FAILED,
+            occurred_at=timezone.now(),
+            task_name=task_name,
+            reason=error[:4000],
+            correlation_id=get_correlation_id(),
+        )
+    except Exception:
+        logger.warning("job.failed_event_not_recorded", extra={"task_name": task_name}, exc_info=True)
 
 
 # --- task metrics for Prometheus (celery-exporter's names and labels) ---------------------------

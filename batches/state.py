@@ -21,6 +21,7 @@ from django.utils import timezone
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from orders.models import Order, Refund
 from sleekbatch import sql
+from sleekbatch.business_events import BusinessKind, business_events_write
 from sleekbatch.correlation import get_correlation_id
 from suppliers.selectors import supplier_offer_lead_times
 from suppliers.services import SupplierOrderLine, supplier_orders_place
@@ -83,11 +84,18 @@ def _compare_and_set(*, batch_ids: Iterable, from_status: str, changes: dict, ex
 
 
 def _write_events(moved: Sequence[_Moved], *, kind, from_status, to_status, actor, now, details=None) -> int:
-    """One event per moved batch, its fill read from the batch row (quantities do not move here)."""
+    """One batch event and one business event per moved batch, both selected from the batch rows
+    (their fill and quantity do not move here), in the transition's transaction."""
     if not moved:
         return 0
     batch_ids = sql.in_list(ProductionBatch, "id", [row.id for row in moved])
-    return sql.execute(
+    batches = sql.Sql(
+        f"FROM {sql.table(ProductionBatch)} WHERE {sql.column(ProductionBatch, 'id')} IN ({batch_ids.sql})",
+        batch_ids.params,
+    )
+    # fill_basis_points is the floor of the fill in hundredths of a percent: exact at 2 places.
+    fill = sql.Sql(f"{sql.column(ProductionBatch, 'fill_basis_points')} / 100.0")
+    written = sql.execute(
         sql.insert_select(
             BatchEvent,
             {
@@ -95,46 +103,101 @@ def _write_events(moved: Sequence[_Moved], *, kind, from_status, to_status, acto
                 "kind": kind,
                 "from_status": from_status,
                 "to_status": to_status,
-                # fill_basis_points is the floor of the fill in hundredths of a percent: exact at 2 places.
-                "fill_percent": sql.Sql(f"{sql.column(ProductionBatch, 'fill_basis_points')} / 100.0"),
+                "fill_percent": fill,
                 "actor": actor.pk if actor is not None else None,
                 "correlation_id": get_correlation_id(),
                 "details": details or {},
                 "created_at": now,
             },
-            sql.Sql(
-                f"FROM {sql.table(ProductionBatch)} WHERE {sql.column(ProductionBatch, 'id')} IN ({batch_ids.sql})",
-                batch_ids.params,
-            ),
+            batches,
         )
     )
+    business_events_write(_business_event(kind, from_status, now=now, fill=fill, details=details or {}), batches)
+    return written
+
+
+_BUSINESS_KINDS = {
+    BatchEvent.Kind.NEARING_TARGET: BusinessKind.BATCH_NEARING_TARGET,
+    BatchEvent.Kind.ADMIN_REVIEW: BusinessKind.BATCH_SENT_TO_REVIEW,
+    BatchEvent.Kind.CANCELLED: BusinessKind.BATCH_CANCELLED,
+    BatchEvent.Kind.EXTENDED: BusinessKind.BATCH_EXTENDED,
+}
+
+
+def _business_event(kind, from_status, *, now, fill: sql.Sql, details: dict) -> dict:
+    """The business event of a transition, as columns of the moved batch rows."""
+    column = sql.column
+    values = {
+        "occurred_at": now,
+        "product_type": sql.Sql(column(ProductionBatch, "product_type")),
+        "batch_id": sql.Sql(column(ProductionBatch, "id")),
+        "supplier_id": sql.Sql(column(ProductionBatch, "supplier")),
+        "quantity": sql.Sql(column(ProductionBatch, "current_quantity")),
+        "fill_percent": fill,
+        "batch_opened_at": sql.Sql(column(ProductionBatch, "created_at")),
+        "reason": details.get("reason", ""),
+    }
+    if kind == BatchEvent.Kind.CONFIRMED:
+        # Revenue: the total price of the batch's pooled orders, read before they move to confirmed.
+        o, c = Order, BatchContribution
+        revenue = sql.Sql(
+            f"(SELECT COALESCE(SUM(o.{column(o, 'total_price')}), 0) FROM {sql.table(o)} o"
+            f" INNER JOIN {sql.table(c)} c ON c.{column(c, 'order')} = o.{column(o, 'id')}"
+            f" WHERE c.{column(c, 'batch')} = {sql.table(ProductionBatch)}.{column(ProductionBatch, 'id')}"
+            f" AND o.{column(o, 'workflow_status')} = %s)",
+            (Order.Status.POOLED.value,),
+        )
+        approved = from_status == Status.ADMIN_REVIEW
+        return {
+            **values,
+            "kind": BusinessKind.BATCH_APPROVED if approved else BusinessKind.BATCH_CONFIRMED,
+            "amount": revenue,
+        }
+    if kind == BatchEvent.Kind.EXTENDED:
+        values["duration_seconds"] = details["hours"] * 3600
+    return {**values, "kind": _BUSINESS_KINDS[kind]}
 
 
 def _refund_pooled_orders(moved: Sequence[_Moved], *, reason: str, now) -> int:
-    """One refund per pooled order of the moved batches, for the order's total price."""
+    """One refund, and its business event, per pooled order of the moved batches, for the order's total price."""
     if not moved:
         return 0
     batch_ids = sql.in_list(BatchContribution, "batch", [row.id for row in moved])
     order_id, contribution_order_id = sql.column(Order, "id"), sql.column(BatchContribution, "order")
-    return sql.execute(
+    pooled_orders = sql.Sql(
+        f"FROM {sql.table(Order)} o INNER JOIN {sql.table(BatchContribution)} c"
+        f" ON c.{contribution_order_id} = o.{order_id}"
+        f" WHERE o.{sql.column(Order, 'workflow_status')} = %s"
+        f" AND c.{sql.column(BatchContribution, 'batch')} IN ({batch_ids.sql})",
+        (Order.Status.POOLED, *batch_ids.params),
+    )
+    amount = sql.Sql(f"COALESCE(o.{sql.column(Order, 'total_price')}, 0)")
+    refunds = sql.execute(
         sql.insert_select(
             Refund,
             {
                 "order": sql.Sql(f"o.{order_id}"),
-                "amount": sql.Sql(f"COALESCE(o.{sql.column(Order, 'total_price')}, 0)"),
+                "amount": amount,
                 "reason": reason,
                 "correlation_id": get_correlation_id(),
                 "created_at": now,
             },
-            sql.Sql(
-                f"FROM {sql.table(Order)} o INNER JOIN {sql.table(BatchContribution)} c"
-                f" ON c.{contribution_order_id} = o.{order_id}"
-                f" WHERE o.{sql.column(Order, 'workflow_status')} = %s"
-                f" AND c.{sql.column(BatchContribution, 'batch')} IN ({batch_ids.sql})",
-                (Order.Status.POOLED, *batch_ids.params),
-            ),
+            pooled_orders,
         )
     )
+    business_events_write(
+        {
+            "kind": BusinessKind.REFUND_ISSUED,
+            "occurred_at": now,
+            "product_type": sql.Sql(f"o.{sql.column(Order, 'product_type')}"),
+            "order_id": sql.Sql(f"o.{order_id}"),
+            "batch_id": sql.Sql(f"c.{sql.column(BatchContribution, 'batch')}"),
+            "amount": amount,
+            "reason": reason,
+        },
+        pooled_orders,
+    )
+    return refunds
 
 
 # --- set-based transitions -------------------------------------------------------------------

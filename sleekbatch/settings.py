@@ -301,6 +301,10 @@ PRICING_STYLE_SURCHARGE = os.environ.get("SLEEKBATCH_PRICING_STYLE_SURCHARGE", "
 
 # --- Analytics ---------------------------------------------------------------------
 
+# Business events (sleekbatch.BusinessEvent) written beside pooling and the batch transitions.
+# Off only to measure what they cost (the bench's pool phase runs both ways).
+BUSINESS_EVENTS = env_bool("SLEEKBATCH_BUSINESS_EVENTS", True)
+
 # Job runs older than this are deleted by the daily analytics.prune_job_runs: job metrics
 # look back at most this far, and a busy month is a few million rows.
 JOB_RUN_RETENTION = timedelta(days=int(os.environ.get("SLEEKBATCH_JOB_RUN_RETENTION_DAYS", 30)))

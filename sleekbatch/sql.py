@@ -91,6 +91,42 @@ def insert_select(model: type[Model], values: Mapping[str, Any], source: Sql) ->
     )
 
 
+def upsert_rows(
+    model: type[Model],
+    source: Sql,
+    *,
+    names: Sequence[str],
+    key: Sequence[str],
+    constants: Mapping[str, Any] | None = None,
+) -> Sql:
+    """``INSERT INTO <model> (…) SELECT … FROM (<source>) ON CONFLICT (key) DO UPDATE``: insert or overwrite.
+
+    ``source`` is a SELECT whose output columns are named ``names`` (fields of ``model``);
+    ``constants`` (field → value) are written on every row, inserted or updated; ``key`` names
+    the unique fields a row is matched on, every other written column is overwritten. Rows go
+    in key order, so two concurrent upserts of the same keys lock them in the same order.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote_name = connection.ops.quote_name
+    constants = constants or {}
+    fields = [model._meta.get_field(name) for name in (*names, *constants)]
+    columns = [quote_name(field.column) for field in fields]
+    key_columns = [quote_name(model._meta.get_field(name).column) for name in key]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in key_columns)
+    constant_params = tuple(
+        model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in constants.items()
+    )
+    # "WHERE 1 = 1": SQLite reads ON CONFLICT after a bare FROM as part of a join.
+    return Sql(
+        f"INSERT INTO {table(model)} ({', '.join(columns)})"
+        f" SELECT {', '.join([*(f'r.{quote_name(name)}' for name in names), *(['%s'] * len(constants))])}"
+        f" FROM ({source.sql}) AS r WHERE 1 = 1"
+        f" ORDER BY {', '.join(f'r.{quote_name(name)}' for name in key)}"
+        f" ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}",
+        (*constant_params, *source.params),
+    )
+
+
 def execute(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> int:
     """Run a statement; the number of rows it wrote."""
     with connections[using].cursor() as cursor:

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from sleekbatch import sql
+from sleekbatch.business_events import BusinessKind, business_events_write
 from suppliers.models import Supplier, SupplierMembership, SupplierOrder
 from suppliers.numbers import new_supplier_order_number
 
@@ -34,7 +36,7 @@ def supplier_orders_place(*, lines: list[SupplierOrderLine], now: datetime | Non
     order, however often the caller is retried.
     """
     today = timezone.localdate(now)
-    return SupplierOrder.objects.bulk_create(
+    placed = SupplierOrder.objects.bulk_create(
         SupplierOrder(
             order_number=new_supplier_order_number(),
             supplier_id=line.supplier_id,
@@ -48,6 +50,38 @@ def supplier_orders_place(*, lines: list[SupplierOrderLine], now: datetime | Non
             correlation_id=line.correlation_id,
         )
         for line in lines
+    )
+    _record_placed(placed, now=now or timezone.now())
+    return placed
+
+
+def _record_placed(placed: list[SupplierOrder], *, now: datetime) -> None:
+    """One supplier_order_placed business event per new supplier order, selected from their rows."""
+    if not placed:
+        return
+    numbers = sql.in_list(SupplierOrder, "order_number", [order.order_number for order in placed])
+
+    def column(name: str) -> sql.Sql:
+        return sql.Sql(sql.column(SupplierOrder, name))
+
+    business_events_write(
+        {
+            "kind": BusinessKind.SUPPLIER_ORDER_PLACED,
+            "occurred_at": now,
+            "product_type": column("product_type"),
+            "batch_id": column("batch"),
+            "order_id": column("buyer_order"),
+            "supplier_id": column("supplier"),
+            "quantity": column("quantity"),
+            "amount": sql.Sql(
+                f"{sql.column(SupplierOrder, 'quantity')} * {sql.column(SupplierOrder, 'supplier_price')}"
+            ),
+            "correlation_id": column("correlation_id"),
+        },
+        sql.Sql(
+            f"FROM {sql.table(SupplierOrder)} WHERE {sql.column(SupplierOrder, 'order_number')} IN ({numbers.sql})",
+            numbers.params,
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from batches.pooling.routing import BatchSlot, ClaimPlan, OrderRoute
 from batches.tasks import orchestrate_batches
 from orders.models import Order
 from sleekbatch import sql
+from sleekbatch.business_events import BusinessKind, business_events_insert, business_events_write, outcome_kind_sql
 from sleekbatch.correlation import get_correlation_id
 from suppliers.services import SupplierOrderLine, supplier_orders_place
 
@@ -154,12 +155,30 @@ def _create_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
         },
         sql.Sql("FROM new_batch AS r"),
     )
+    opened = business_events_insert(_opened_event(now, batch="r"), sql.Sql("FROM new_batch AS r"))
+    also = sql.Sql(f", opened AS ({opened.sql})", opened.params) if opened else sql.Sql("")
     sql.execute(
         sql.Sql(
-            f"WITH new_batch AS (SELECT * {new_rows.sql}), created AS ({batches.sql}) {events.sql}",
-            (json.dumps(rows), *batches.params, *events.params),
+            f"WITH new_batch AS (SELECT * {new_rows.sql}), created AS ({batches.sql}){also.sql} {events.sql}",
+            (json.dumps(rows), *batches.params, *also.params, *events.params),
         )
     )
+
+
+def _opened_event(now: datetime, *, batch: str) -> dict:
+    """The batch_opened business event, over rows of new batches aliased ``batch``."""
+
+    def column(name: str) -> sql.Sql:
+        return sql.Sql(f"{batch}.{sql.column(ProductionBatch, name)}")
+
+    return {
+        "kind": BusinessKind.BATCH_OPENED,
+        "occurred_at": now,
+        "product_type": column("product_type"),
+        "batch_id": column("id"),
+        "supplier_id": column("supplier"),
+        "quantity": column("target_quantity"),
+    }
 
 
 def _grow_batches_postgres(slots: list[BatchSlot], now: datetime) -> None:
@@ -207,7 +226,10 @@ def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
         }
         for route in routes
     ]
-    order = {name: sql.column(Order, name) for name in (*_DECIDED_FIELDS, "quantity", "style_details")}
+    order = {
+        name: sql.column(Order, name)
+        for name in (*_DECIDED_FIELDS, "quantity", "style_details", "created_at", "product_type", "correlation_id")
+    }
     assignments = ", ".join(f"{order[name]} = d.{name}" for name in _DECIDED_FIELDS if name != "id")
     contributions = sql.insert_select(
         BatchContribution,
@@ -221,6 +243,30 @@ def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
         },
         sql.Sql("FROM moved AS m WHERE m.batch_id IS NOT NULL"),
     )
+    # Each order's two business events (submitted, at its created_at; then its outcome, now),
+    # from the rows this very statement moved.
+    outcome = outcome_kind_sql("m.workflow_status", "m.is_batch_order", rejected_status=Order.Status.REJECTED)
+    events = business_events_insert(
+        {
+            "kind": sql.Sql("e.kind"),
+            "occurred_at": sql.Sql("e.occurred_at"),
+            "product_type": sql.Sql("m.product_type"),
+            "order_id": sql.Sql("m.id"),
+            "batch_id": sql.Sql("e.batch_id"),
+            "quantity": sql.Sql("m.quantity"),
+            "amount": sql.Sql("e.amount"),
+            "reason": sql.Sql("e.reason"),
+            "correlation_id": sql.Sql("m.correlation_id"),
+        },
+        sql.Sql(
+            "FROM moved AS m CROSS JOIN LATERAL (VALUES"
+            " (%s, m.created_at, NULL::uuid, NULL::numeric, ''),"
+            f" ({outcome.sql}, %s::timestamptz, m.batch_id, m.total_price, m.rejection_reason)"
+            ") AS e(kind, occurred_at, batch_id, amount, reason)",
+            (BusinessKind.ORDER_SUBMITTED.value, *outcome.params, now),
+        ),
+    )
+    recorded = sql.Sql(f", recorded AS ({events.sql})", events.params) if events else sql.Sql("")
     (moved,) = sql.fetch_one(
         sql.Sql(
             f"WITH moved AS ("
@@ -229,10 +275,13 @@ def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
             f" FROM {sql.recordset(Order, _DECIDED_FIELDS, extra={'batch_id': 'uuid'}, alias='d')}"
             f" WHERE o.{order['id']} = d.id AND o.{order['workflow_status']} = %s"
             f" RETURNING o.{order['id']} AS id, o.{order['quantity']} AS quantity,"
-            f" o.{order['style_details']} AS style_details, d.unit_price, d.batch_id"
-            f"), contributed AS ({contributions.sql})"
+            f" o.{order['style_details']} AS style_details, d.unit_price, d.batch_id,"
+            f" o.{order['created_at']} AS created_at, o.{order['product_type']} AS product_type,"
+            f" o.{order['correlation_id']} AS correlation_id, d.workflow_status, d.is_batch_order,"
+            f" d.total_price, d.rejection_reason"
+            f"), contributed AS ({contributions.sql}){recorded.sql}"
             f" SELECT count(*) FROM moved",
-            (now, now, json.dumps(rows), Order.Status.SUBMITTED.value, *contributions.params),
+            (now, now, json.dumps(rows), Order.Status.SUBMITTED.value, *contributions.params, *recorded.params),
         )
     )
     return moved
@@ -275,6 +324,14 @@ def _create_batches_portable(slots: list[BatchSlot], now: datetime) -> None:
             for slot in slots
         ]
     )
+    batch_ids = sql.in_list(ProductionBatch, "id", [slot.id for slot in slots])
+    business_events_write(
+        _opened_event(now, batch="b"),
+        sql.Sql(
+            f"FROM {sql.table(ProductionBatch)} AS b WHERE b.{sql.column(ProductionBatch, 'id')} IN ({batch_ids.sql})",
+            batch_ids.params,
+        ),
+    )
 
 
 def _grow_batches_portable(slots: list[BatchSlot], now: datetime) -> None:
@@ -313,4 +370,41 @@ def _move_orders_portable(routes: list[OrderRoute], now: datetime) -> int:
         for route in routes
     ]
     fields = ["workflow_status", "is_batch_order", "unit_price", "total_price", "rejection_reason"]
-    return Order.objects.bulk_update(orders, [*fields, "pooled_at", "updated_at"])
+    moved = Order.objects.bulk_update(orders, [*fields, "pooled_at", "updated_at"])
+    _record_order_events_portable([route.order.id for route in routes], now)
+    return moved
+
+
+def _record_order_events_portable(order_ids: list, now: datetime) -> None:
+    """Submitted and outcome events of the claimed orders, selected from their updated rows."""
+    o = {
+        name: f"o.{sql.column(Order, name)}"
+        for name in (*_DECIDED_FIELDS, "created_at", "product_type", "quantity", "correlation_id")
+    }
+    ids = sql.in_list(Order, "id", order_ids)
+    contribution = f"c.{sql.column(BatchContribution, 'order')}"
+    source = sql.Sql(
+        f"FROM {sql.table(Order)} AS o LEFT JOIN {sql.table(BatchContribution)} AS c ON {contribution} = {o['id']}"
+        f" WHERE {o['id']} IN ({ids.sql})",
+        ids.params,
+    )
+    common = {
+        "product_type": sql.Sql(o["product_type"]),
+        "order_id": sql.Sql(o["id"]),
+        "quantity": sql.Sql(o["quantity"]),
+        "correlation_id": sql.Sql(o["correlation_id"]),
+    }
+    business_events_write(
+        {**common, "kind": BusinessKind.ORDER_SUBMITTED, "occurred_at": sql.Sql(o["created_at"])}, source
+    )
+    business_events_write(
+        {
+            **common,
+            "kind": outcome_kind_sql(o["workflow_status"], o["is_batch_order"], rejected_status=Order.Status.REJECTED),
+            "occurred_at": now,
+            "batch_id": sql.Sql(f"c.{sql.column(BatchContribution, 'batch')}"),
+            "amount": sql.Sql(o["total_price"]),
+            "reason": sql.Sql(o["rejection_reason"]),
+        },
+        source,
+    )
