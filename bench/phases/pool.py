@@ -15,7 +15,9 @@ with the backlog and the tables.
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 
 from bench.invariants import check_invariants, report_invariants
 from bench.orders import catalog_product_types, insert_orders
@@ -28,6 +30,8 @@ GOALS = (
     ("pool_orders_per_s", ">=", 5000),
     # orders/s at 300,000 within 10 % of orders/s at 20,000
     ("pool_scaling_ratio", ">=", 0.9),
+    # business events written beside pooling cost at most 10 % of its throughput
+    ("pool_events_cost_percent", "<", 10),
 )
 TABLE_ROWS = (
     ("orders", "orders generated", ""),
@@ -47,6 +51,8 @@ TABLE_ROWS = (
     ("pool_orders_per_s_20k", "pooling throughput, 20,000 backlog", "orders/s"),
     ("pool_orders_per_s_300k", "pooling throughput, 300,000 backlog", "orders/s"),
     ("pool_scaling_ratio", "throughput, largest / smallest backlog", ""),
+    ("pool_orders_per_s_events_off", "pooling throughput, business events off", "orders/s"),
+    ("pool_events_cost_percent", "throughput lost to business events", "%"),
 )
 
 
@@ -63,6 +69,11 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--settle-timeout", type=float, default=10, help="after pooling, let follow-up tasks run this long"
+    )
+    parser.add_argument(
+        "--pool-skip-events-off",
+        action="store_true",
+        help="skip pooling --orders once more with business events off (their cost is then not measured)",
     )
 
 
@@ -96,6 +107,15 @@ def run(ctx) -> dict:
     figures["pool_scaling_ratio"] = (
         round(large_rate / small_rate, 3) if small_rate and large_rate and largest > smallest else None
     )
+    if not args.pool_skip_events_off:
+        # The same backlog with SLEEKBATCH_BUSINESS_EVENTS=0 in the workers: what the events cost.
+        ctx.progress(f"{args.orders:,} orders once more with business events off")
+        off = pool_once(ctx, args.orders, timeout=args.pool_timeout, events=False)
+        figures["pool_orders_per_s_events_off"] = off["pool_orders_per_s"]
+        figures["invariants_ok_events_off"] = off["invariants_ok"]
+        if off["pool_orders_per_s"] and figures["pool_orders_per_s"]:
+            lost = 1 - figures["pool_orders_per_s"] / off["pool_orders_per_s"]
+            figures["pool_events_cost_percent"] = round(100 * lost, 1)
     return figures
 
 
@@ -104,8 +124,11 @@ def size_label(orders: int) -> str:
     return f"{orders // 1000}k" if orders % 1000 == 0 else str(orders)
 
 
-def pool_once(ctx, orders: int, *, timeout: float) -> dict:
-    """Pool ``orders`` submitted orders COPYed at once into emptied tables; their figures."""
+def pool_once(ctx, orders: int, *, timeout: float, events: bool = True) -> dict:
+    """Pool ``orders`` submitted orders COPYed at once into emptied tables; their figures.
+
+    ``events``: whether the workers write business events (SLEEKBATCH_BUSINESS_EVENTS).
+    """
     from django.utils import timezone
 
     from batches.pooling.tasks import request_pooling
@@ -116,7 +139,8 @@ def pool_once(ctx, orders: int, *, timeout: float) -> dict:
     product_types = product_types_or_exit()
 
     figures: dict = {}
-    workers = ctx.start_workers()
+    with _business_events(events):
+        workers = ctx.start_workers()
     sampler = RssSampler(workers.pids)
     sampler.start()
     figures["pool_load_average_before"] = load_average()
@@ -189,6 +213,20 @@ def product_types_or_exit() -> dict[str, int]:
     if not product_types:
         raise SystemExit("bench: seed_demo left no offers to order from")
     return product_types
+
+
+@contextmanager
+def _business_events(on: bool):
+    """Workers started inside write business events or not (they read the environment)."""
+    before = os.environ.get("SLEEKBATCH_BUSINESS_EVENTS")
+    os.environ["SLEEKBATCH_BUSINESS_EVENTS"] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SLEEKBATCH_BUSINESS_EVENTS")
+        else:
+            os.environ["SLEEKBATCH_BUSINESS_EVENTS"] = before
 
 
 def settle(ctx, timeout: float) -> int:
