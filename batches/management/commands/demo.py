@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Max, Min, Sum
 from rest_framework.authtoken.models import Token
@@ -262,6 +263,8 @@ class Command(BaseCommand):
             )
         for alert in supplier_alerts_open():
             out(f"  alert: {alert.message} (mailed to the ops users: var/demo/mail/)")
+        out("Daily rollup (what beat runs hourly; called by name, analytics sits above batches):")
+        call_command("rollup_daily", show=True, stdout=self.stdout)
         review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count()
         if review:
             out(
