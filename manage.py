@@ -15,10 +15,9 @@ def main():
         sys.exit(f"sleekbatch: configuration error: {exc}")
     except OperationalError as exc:
         # One clear line instead of a traceback when the database is down.
-        from sleekbatch.services_check import database_label
+        from sleekbatch.services_check import database_error_message
 
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        sys.exit(f"sleekbatch: database unreachable ({database_label()}): {reason}")
+        sys.exit(f"sleekbatch: {database_error_message(exc)}")
 
 
 if __name__ == "__main__":

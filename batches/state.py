@@ -19,6 +19,12 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
+from batches.notifications import (
+    notify_batches_cancelled,
+    notify_batches_confirmed,
+    notify_batches_extended,
+    notify_batches_in_review,
+)
 from orders.models import Order, Refund
 from sleekbatch import sql
 from sleekbatch.business_events import BusinessKind, business_events_write
@@ -240,6 +246,7 @@ def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, acto
             now=now,
         )
         _pooled_orders_of(moved).update(workflow_status=Order.Status.CONFIRMED, updated_at=now)
+        notify_batches_confirmed([row.id for row in moved])
     return [row.id for row in moved]
 
 
@@ -260,6 +267,7 @@ def batches_send_to_review(*, batch_ids: Iterable, actor=None, now: datetime | N
             actor=actor,
             now=now,
         )
+        notify_batches_in_review([row.id for row in moved], now=now)
     return [row.id for row in moved]
 
 
@@ -288,6 +296,7 @@ def batches_cancel(
         )
         logger.info("batches.cancelled", extra={"batches": len(moved), "refunds": refunds})
         _pooled_orders_of(moved).update(workflow_status=Order.Status.REFUNDED, updated_at=now)
+        notify_batches_cancelled([row.id for row in moved], reason=reason)
     return [row.id for row in moved]
 
 
@@ -338,6 +347,7 @@ def batches_extend_window(*, batch_ids: Iterable, hours: int, actor=None, now: d
             now=now,
             details={"hours": hours},
         )
+        notify_batches_extended([row.id for row in moved], hours=hours, now=now)
     return [row.id for row in moved]
 
 

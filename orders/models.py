@@ -91,3 +91,61 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"Refund {self.amount} for {self.order_id}"
+
+
+class Notification(models.Model):
+    """Something that happened to one of a buyer's orders: listed on the API, and emailed unless opted out."""
+
+    class Kind(models.TextChoices):
+        ORDER_CONFIRMED = "order_confirmed", "Order confirmed"
+        ORDER_REFUNDED = "order_refunded", "Order refunded"
+        ORDER_REJECTED = "order_rejected", "Order rejected"
+        BATCH_IN_REVIEW = "batch_in_review", "Batch sent to review"
+        BATCH_EXTENDED = "batch_extended", "Batch window extended"
+
+    class Email(models.TextChoices):
+        PENDING = "pending", "To send"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent (opted out or no address)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # What makes this event unique for the order: the kind, plus the batch event for events that
+    # can repeat (a batch extended twice). A second sweep or a redelivered task inserts nothing.
+    event_key = models.CharField(max_length=80)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=10, choices=Email.choices, default=Email.PENDING)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "event_key"], name="notification_once_per_order_event"),
+        ]
+        indexes = [
+            # A user's list, newest first (and its unread filter).
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_recent_idx"),
+            # The mailer's claim: only the rows still to send, however many exist.
+            models.Index(fields=["id"], condition=Q(email_status="pending"), name="notification_email_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.user_id}: {self.subject}"
+
+
+class NotificationOptOut(models.Model):
+    """A user who does not want emails of one kind (the notification is still listed on the API)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_opt_outs")
+    kind = models.CharField(max_length=30, choices=Notification.Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_opt_out_once")]
+
+    def __str__(self):
+        return f"{self.user_id} opts out of {self.kind} emails"

@@ -32,6 +32,13 @@ PERIODIC_JOBS = (
         description="Re-trigger pooling for orders left submitted (lost message, broker outage).",
     ),
     PeriodicJob(
+        name="send notification emails",
+        task="orders.send_notification_emails",
+        every_seconds=60,
+        queue="orders",
+        description="Send notification emails left pending (a lost message, a mail server that was down).",
+    ),
+    PeriodicJob(
         name="prune job runs",
         task="analytics.prune_job_runs",
         every_seconds=24 * 3600,

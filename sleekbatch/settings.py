@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
     "django_celery_beat",
     "sleekbatch",
     "suppliers",
@@ -481,7 +482,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "sleekbatch.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sleekbatch.api_docs.SleekbatchAutoSchema",
     # Per user on the shared cache (sleekbatch/throttling.py); 429 with Retry-After beyond a rate.
     # "user"/"anon" count every request; a view's scope counts as well. Higher rates let one
     # client take more of the web tier; lower ones slow down a legitimate integration.
@@ -502,7 +503,20 @@ REST_FRAMEWORK = {
     # back in X-Forwarded-For (never the header as sent, which a client could vary at will).
     "NUM_PROXIES": int(os.environ.get("SLEEKBATCH_NUM_PROXIES", 0)),
 }
-SPECTACULAR_SETTINGS = {"TITLE": "sleekbatch API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sleekbatch API",
+    "DESCRIPTION": (
+        "Buyers submit orders and follow them and their batches; operations staff decide the review queue. "
+        "Authenticate with `Authorization: Token …` (`manage.py create_api_user NAME --role buyer` prints one), "
+        "or log in at /api-auth/login/ to use the browsable API."
+    ),
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Operations are documented with their real error bodies (sleekbatch/api_docs.py).
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- i18n, static -------------------------------------------------------------------
 
@@ -552,3 +566,10 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Buyer notifications ---------------------------------------------------------------
+
+# Emails sent per mailer transaction and mail connection: larger chunks mean fewer round trips
+# to the mail server, smaller ones less to send again after a crash mid-chunk.
+NOTIFICATION_EMAIL_CHUNK = int(os.environ.get("SLEEKBATCH_NOTIFICATION_EMAIL_CHUNK", 100))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sleekbatch <orders@localhost>")

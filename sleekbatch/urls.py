@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from sleekbatch.health import health
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("api/health/", health, name="health"),
     path("", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # DRF's login, so a buyer can use the browsable API with their password.
+    path("api-auth/", include("rest_framework.urls")),
     path("api/", include("orders.api.urls")),
     path("api/", include("batches.api.urls")),
     path("api/", include("analytics.api.urls")),

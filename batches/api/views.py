@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from batches import state
 from batches.api.serializers import BatchDecisionRefusedSerializer, BatchExtendSerializer, BatchSerializer
 from batches.models import ProductionBatch
 from batches.selectors import batches_visible_to
+from sleekbatch.api_docs import BAD_REQUEST, ERRORS_AUTHENTICATED, FORBIDDEN, NOT_FOUND, paginated
 from sleekbatch.pagination import NewestFirstCursorPagination
 from sleekbatch.roles import IsBuyerOrOps, IsOps
 
@@ -23,7 +24,7 @@ class BatchListView(APIView):
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=ProductionBatch.Status.values, description="batch status")
         ],
-        responses=BatchSerializer(many=True),
+        responses={200: paginated(BatchSerializer), 400: BAD_REQUEST, 403: FORBIDDEN, **ERRORS_AUTHENTICATED},
     )
     def get(self, request):
         """Batches, newest first: every batch for ops, the batches holding one's own orders for a buyer."""
@@ -41,7 +42,7 @@ class BatchListView(APIView):
 class BatchDetailView(APIView):
     permission_classes = [IsBuyerOrOps]
 
-    @extend_schema(responses=BatchSerializer)
+    @extend_schema(responses={200: BatchSerializer, 403: FORBIDDEN, 404: NOT_FOUND, **ERRORS_AUTHENTICATED})
     def get(self, request, batch_id):
         return Response(BatchSerializer(get_object_or_404(batches_visible_to(request.user), id=batch_id)).data)
 
@@ -71,7 +72,26 @@ class BatchDecisionView(APIView):
         return Response(BatchSerializer(batch).data)
 
 
-_DECISION_RESPONSES = {200: BatchSerializer, 409: BatchDecisionRefusedSerializer}
+_DECISION_RESPONSES = {
+    200: BatchSerializer,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: OpenApiResponse(
+        BatchDecisionRefusedSerializer,
+        description="the batch is no longer in review; nothing was decided",
+        examples=[
+            OpenApiExample(
+                "already decided",
+                value={
+                    "detail": "Batch 1f0c2a9e is no longer in admin review (it is confirmed); no decision was made. "
+                    "Reload to see its current state.",
+                    "batch_status": "confirmed",
+                },
+            )
+        ],
+    ),
+    **ERRORS_AUTHENTICATED,
+}
 
 
 class BatchApproveView(BatchDecisionView):
@@ -97,7 +117,7 @@ class BatchCancelView(BatchDecisionView):
 class BatchExtendView(BatchDecisionView):
     input_serializer = BatchExtendSerializer
 
-    @extend_schema(request=BatchExtendSerializer, responses=_DECISION_RESPONSES)
+    @extend_schema(request=BatchExtendSerializer, responses={**_DECISION_RESPONSES, 400: BAD_REQUEST})
     def post(self, request, batch_id):
         """Give a batch in review ``hours`` more to fill: back to ``open``."""
         return super().post(request, batch_id)

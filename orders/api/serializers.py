@@ -3,7 +3,6 @@
 from collections.abc import Mapping
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -219,7 +218,7 @@ class OrderSerializer(serializers.Serializer):
             "updated_at": _TIMESTAMP.to_representation(order.updated_at),
         }
 
-    @extend_schema_field(OpenApiTypes.UUID)
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_batch(self, order: Order) -> str | None:
         # The selectors annotate the batch id and the intake services set it to
         # None on new orders, so a page of orders costs no query per order.

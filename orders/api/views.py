@@ -1,7 +1,7 @@
 """Order intake API: validate with a serializer, call a service, answer with the order."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -22,6 +22,15 @@ from orders.selectors import (
     orders_get_in_order,
 )
 from orders.services import IdempotencyConflict, order_request_fingerprint, order_submit, order_submit_bulk
+from sleekbatch.api_docs import (
+    BAD_REQUEST,
+    ERRORS_AUTHENTICATED,
+    ERRORS_WITH_INPUT,
+    FORBIDDEN,
+    NOT_FOUND,
+    ErrorSerializer,
+    paginated,
+)
 from sleekbatch.database_outage import DatabaseOutageAs503
 from sleekbatch.pagination import NewestFirstCursorPagination
 from sleekbatch.roles import IsBuyer, IsBuyerOrOps
@@ -41,6 +50,26 @@ BULK_IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Up to 255 characters. Same key and body: the first bulk's orders again (200); another body: 409.",
 )
+
+
+IDEMPOTENCY_CONFLICT = OpenApiResponse(
+    ErrorSerializer,
+    description="this Idempotency-Key was used with another body; nothing was stored",
+    examples=[
+        OpenApiExample("key reused", value={"detail": "Idempotency-Key 'k1' was already used for a different order."})
+    ],
+)
+DATABASE_DOWN = OpenApiResponse(
+    ErrorSerializer,
+    description="the database is unreachable; nothing was stored, retry later",
+    examples=[
+        OpenApiExample(
+            "database down",
+            value={"detail": "The database is unavailable, so nothing was stored. Please retry shortly."},
+        )
+    ],
+)
+BULK_ACCEPTED = inline_serializer("OrderBulkAccepted", {"orders": OrderSerializer(many=True)})
 
 
 def idempotency_key_from(request) -> str | None:
@@ -65,7 +94,7 @@ class OrderListCreateView(DatabaseOutageAs503, APIView):
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Order.Status.values, description="workflow status")
         ],
-        responses=OrderSerializer(many=True),
+        responses={200: paginated(OrderSerializer), 400: BAD_REQUEST, 403: FORBIDDEN, **ERRORS_AUTHENTICATED},
     )
     def get(self, request):
         """Orders, newest first: a buyer's own, or every order for ops."""
@@ -79,7 +108,14 @@ class OrderListCreateView(DatabaseOutageAs503, APIView):
     @extend_schema(
         request=OrderSubmitSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={202: OrderSerializer, 200: OrderSerializer, 400: None, 409: None, 503: None},
+        responses={
+            202: OrderSerializer,
+            200: OpenApiResponse(OrderSerializer, description="the order first stored under this Idempotency-Key"),
+            403: FORBIDDEN,
+            409: IDEMPOTENCY_CONFLICT,
+            503: DATABASE_DOWN,
+            **ERRORS_WITH_INPUT,
+        },
     )
     def post(self, request):
         """Submit one order; it is pooled in the background (202). Database down: 503, nothing stored."""
@@ -118,7 +154,14 @@ class OrderBulkCreateView(DatabaseOutageAs503, APIView):
     @extend_schema(
         request=OrderBulkSubmitSerializer,
         parameters=[BULK_IDEMPOTENCY_PARAMETER],
-        responses={202: OrderSerializer(many=True), 200: OrderSerializer(many=True), 400: None, 409: None, 503: None},
+        responses={
+            202: BULK_ACCEPTED,
+            200: OpenApiResponse(BULK_ACCEPTED, description="the orders first stored under this Idempotency-Key"),
+            403: FORBIDDEN,
+            409: IDEMPOTENCY_CONFLICT,
+            503: DATABASE_DOWN,
+            **ERRORS_WITH_INPUT,
+        },
     )
     def post(self, request):
         """Submit up to ORDER_BULK_MAX orders: all valid and stored, or none (400, errors by index).
@@ -156,7 +199,7 @@ class OrderBulkCreateView(DatabaseOutageAs503, APIView):
 class OrderDetailView(APIView):
     permission_classes = [IsBuyerOrOps]
 
-    @extend_schema(responses=OrderSerializer)
+    @extend_schema(responses={200: OrderSerializer, 403: FORBIDDEN, 404: NOT_FOUND, **ERRORS_AUTHENTICATED})
     def get(self, request, order_id):
         """One order: status, batch, prices, rejection reason. Another buyer's order is a 404."""
         order = order_get(user=request.user, order_id=order_id)

@@ -13,24 +13,65 @@ from tests.factories import BatchContributionFactory, OrderFactory, ProductionBa
 
 
 @pytest.mark.django_db
-def test_health_reports_database_and_broker(anon_client):
+def test_health_reports_database_broker_and_cache(anon_client):
     response = anon_client.get("/api/health/")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": {"ok": True}, "broker": {"ok": True}}
+    assert response.json()["checks"] == {"database": {"ok": True}, "broker": {"ok": True}, "cache": {"ok": True}}
+
+
+def _take_down(monkeypatch, name: str, reason: str):
+    from sleekbatch import services_check
+
+    def down(*args, **kwargs):
+        raise services_check.ServiceUnavailable(reason)
+
+    monkeypatch.setitem(services_check.SERVICE_CHECKS, name, down)
 
 
 @pytest.mark.django_db
-def test_health_is_503_when_the_broker_is_down(anon_client, settings, monkeypatch):
-    from sleekbatch import services_check
+@pytest.mark.parametrize("name", ["database", "broker", "cache"])
+def test_health_is_503_without_naming_hosts_to_anonymous_callers(anon_client, monkeypatch, name):
+    # given
+    _take_down(monkeypatch, name, f"{name} unreachable (redis://secret-host:6379/0): refused")
 
-    def broker_down(timeout=3.0):
-        raise services_check.ServiceUnavailable("broker unreachable (redis://x): refused")
-
-    monkeypatch.setattr(services_check, "check_broker", broker_down)
-    monkeypatch.setattr("sleekbatch.health.check_broker", broker_down)
+    # when
     response = anon_client.get("/api/health/")
+
+    # then
     assert response.status_code == 503
-    assert response.json()["checks"]["broker"] == {"ok": False, "error": "broker unreachable (redis://x): refused"}
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"][name] == {"ok": False}
+    assert "secret-host" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_health_tells_ops_why_a_service_is_down(api_client_for, olivia, alice, monkeypatch):
+    # given
+    _take_down(monkeypatch, "broker", "broker unreachable (redis://x): refused")
+
+    # when
+    as_ops = api_client_for(olivia).get("/api/health/")
+    as_buyer = api_client_for(alice).get("/api/health/")
+
+    # then
+    assert as_ops.status_code == as_buyer.status_code == 503
+    assert as_ops.json()["checks"]["broker"] == {"ok": False, "error": "broker unreachable (redis://x): refused"}
+    assert as_buyer.json()["checks"]["broker"] == {"ok": False}
+
+
+@pytest.mark.django_db
+def test_health_checks_the_cache_by_writing_and_reading(anon_client, monkeypatch):
+    # given: a cache that accepts writes and loses them
+    from django.core.cache import cache
+
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
+
+    # when
+    response = anon_client.get("/api/health/")
+
+    # then
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"] == {"ok": False}
 
 
 @pytest.mark.django_db

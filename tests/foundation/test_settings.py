@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,6 +29,30 @@ def test_an_invalid_database_url_is_a_clear_configuration_error():
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "sleekbatch: configuration error: DATABASE_URL: unsupported engine" in result.stderr
+
+
+def test_a_database_that_does_not_exist_is_named_as_such():
+    result = run_manage("migrate", DATABASE_URL="postgres://postgres@127.0.0.1:5432/sb_no_such_database_xyz")
+    if "does not exist" not in result.stderr and "unreachable" in result.stderr:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "sleekbatch: database 'sb_no_such_database_xyz' does not exist on 127.0.0.1:5432"
+        " (create it: createdb sb_no_such_database_xyz, or fix DATABASE_URL)"
+    )
+
+
+def test_check_services_names_an_unreachable_cache(tmp_path):
+    result = run_manage(
+        "check_services",
+        SLEEKBATCH_VAR_DIR=str(tmp_path),
+        REDIS_URL="redis://127.0.0.1:1/0",
+        CELERY_BROKER_URL="filesystem://localhost/",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cache unreachable (redis://127.0.0.1:1/0)" in result.stderr
 
 
 def test_check_services_names_an_unreachable_broker(tmp_path):
