@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sleekbatch.api_docs import paginated
 from sleekbatch.pagination import NewestFirstCursorPagination
 from sleekbatch.roles import IsOps, IsSupplierOrOps
 from suppliers import lifecycle
@@ -39,7 +40,7 @@ class SupplierOrderListView(APIView):
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=SupplierOrder.Status.values, description="status")
         ],
-        responses=SupplierOrderSerializer(many=True),
+        responses=paginated(SupplierOrderSerializer),
     )
     def get(self, request):
         """Supplier orders, newest first: every one for ops, one's own supplier's for a supplier user."""

@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from orders.models import Notification
+from suppliers.models import SupplierOrder
 from tests.batches.factories import PooledOrderFactory, batch_filled_to, batch_in_review
 from tests.factories import BatchContributionFactory, SupplierOfferFactory
 
@@ -107,6 +108,69 @@ SCENARIOS = [
     S("get", "/api/analytics/daily/", "olivia", 200),
     S("get", "/api/analytics/daily/", "olivia", 400, query={"to": "yesterday"}),
     S("get", "/api/analytics/daily/", "alice", 403),
+    S("get", "/api/analytics/dashboard/", "olivia", 200),
+    S("get", "/api/analytics/dashboard/", "alice", 403),
+    # supplier orders
+    S("get", "/api/supplier-orders/", "olivia", 200),
+    S("get", "/api/supplier-orders/", "olivia", 400, query={"status": "lost"}),
+    S("get", "/api/supplier-orders/", "alice", 403),
+    S("get", "/api/supplier-orders/{supplier_order_id}/", "olivia", 200, params={"supplier_order_id": "placed"}),
+    S("get", "/api/supplier-orders/{supplier_order_id}/", "sam", 404, params={"supplier_order_id": "placed"}),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/acknowledge/",
+        "olivia",
+        200,
+        params={"supplier_order_id": "placed"},
+        body={},
+    ),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/acknowledge/",
+        "olivia",
+        409,
+        params={"supplier_order_id": "shipped"},
+        body={},
+    ),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/ship/",
+        "olivia",
+        200,
+        params={"supplier_order_id": "acknowledged"},
+    ),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/deliver/",
+        "olivia",
+        200,
+        params={"supplier_order_id": "shipped"},
+        body={"delivered_units": 80, "defective_units": 1},
+    ),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/deliver/",
+        "olivia",
+        400,
+        params={"supplier_order_id": "shipped"},
+        body={"delivered_units": "many"},
+    ),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/cancel/",
+        "olivia",
+        200,
+        params={"supplier_order_id": "placed"},
+        body={"reason": "supplier closed"},
+    ),
+    S(
+        "post",
+        "/api/supplier-orders/{supplier_order_id}/cancel/",
+        "alice",
+        403,
+        params={"supplier_order_id": "placed"},
+        body={},
+    ),
     S("get", "/metrics", "olivia", 200),
     S("get", "/metrics", "alice", 403),
 ]
@@ -132,8 +196,6 @@ class World:
         self.confirmed_batch = confirmed.id
         order = PooledOrderFactory(buyer=alice, quantity=10, workflow_status="confirmed")
         BatchContributionFactory(batch=confirmed, order=order)
-        from suppliers.models import SupplierOrder
-
         SupplierOrder.objects.create(
             order_number="SO-TEST-1",
             supplier=confirmed.supplier,
@@ -150,6 +212,27 @@ class World:
         Refund.objects.create(order=refunded, amount=refunded.total_price, reason="Batch cancelled")
         self.refunded_order = refunded.id
         self.missing = "00000000-0000-0000-0000-000000000000"
+        now = timezone.now()
+        for number, (status, stamps) in enumerate(
+            [
+                ("placed", {}),
+                ("acknowledged", {"acknowledged_at": now}),
+                ("shipped", {"acknowledged_at": now, "shipped_at": now}),
+            ]
+        ):
+            batch = batch_filled_to(80, batch_status="confirmed", confirmed_at=now)
+            supplier_order = SupplierOrder.objects.create(
+                order_number=f"SO-TEST-{status}",
+                supplier=batch.supplier,
+                batch=batch,
+                product_type=batch.product_type,
+                quantity=80,
+                supplier_price="10.00",
+                status=status,
+                promised_date=(now + timedelta(days=14)).date(),
+                **stamps,
+            )
+            setattr(self, status, supplier_order.id)
         self.notification = Notification.objects.create(
             user=alice,
             order=order,

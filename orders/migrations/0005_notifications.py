@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_bulk_submission'),
+        ('orders', '0004_order_delivered_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
