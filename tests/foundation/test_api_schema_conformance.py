@@ -213,13 +213,11 @@ class World:
         self.refunded_order = refunded.id
         self.missing = "00000000-0000-0000-0000-000000000000"
         now = timezone.now()
-        for number, (status, stamps) in enumerate(
-            [
-                ("placed", {}),
-                ("acknowledged", {"acknowledged_at": now}),
-                ("shipped", {"acknowledged_at": now, "shipped_at": now}),
-            ]
-        ):
+        for status, stamps in [
+            ("placed", {}),
+            ("acknowledged", {"acknowledged_at": now}),
+            ("shipped", {"acknowledged_at": now, "shipped_at": now}),
+        ]:
             batch = batch_filled_to(80, batch_status="confirmed", confirmed_at=now)
             supplier_order = SupplierOrder.objects.create(
                 order_number=f"SO-TEST-{status}",
