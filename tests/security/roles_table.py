@@ -33,6 +33,7 @@ def everyone(status: int) -> dict[str, int]:
 
 OPS_ONLY = expect(anon=401, buyer=403, other_buyer=403, supplier=403, ops=200)
 SUPPLIER_OR_OPS = expect(anon=401, buyer=403, other_buyer=403, supplier=200, ops=200)
+SIGNED_IN = expect(anon=401, buyer=200, other_buyer=200, supplier=200, ops=200)
 
 ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
     # Orders: buyers submit and read their own; ops read all; another buyer's order is a 404.
@@ -71,6 +72,14 @@ ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/reports/"): expect(anon=401, buyer=202, other_buyer=202, supplier=403, ops=202),
     ("GET", "/api/reports/{report_id}/"): expect(anon=401, buyer=200, other_buyer=404, supplier=404, ops=200),
     ("GET", "/api/reports/{report_id}/download/"): expect(anon=401, buyer=409, other_buyer=404, supplier=404, ops=409),
+    # Notifications: every user reads and marks their own; another user's is a 404.
+    ("GET", "/api/notifications/"): SIGNED_IN,
+    ("POST", "/api/notifications/{notification_id}/read/"): expect(
+        anon=401, buyer=200, other_buyer=404, supplier=404, ops=404
+    ),
+    ("POST", "/api/notifications/read-all/"): SIGNED_IN,
+    ("GET", "/api/notifications/email-preferences/"): SIGNED_IN,
+    ("PATCH", "/api/notifications/email-preferences/"): SIGNED_IN,
     # Public.
     ("GET", "/api/health/"): everyone(200),
     ("GET", "/api/schema/"): everyone(200),
@@ -85,6 +94,7 @@ BODIES: dict[tuple[str, str], object] = {
     ("POST", "/api/batches/{batch_id}/extend/"): {"hours": 24},
     ("POST", "/api/supplier-orders/{supplier_order_id}/deliver/"): {"delivered_units": 100},
     ("POST", "/api/reports/"): {"kind": "orders", "format": "csv", "date_from": "2026-11-02", "date_to": "2026-11-08"},
+    ("PATCH", "/api/notifications/email-preferences/"): {"order_refunded": False},
 }
 
 
@@ -97,6 +107,7 @@ class World:
     supplier_id: str
     supplier_order_id: str
     report_id: str  # the buyer's orders report, queued
+    notification_id: str
 
 
 PATH_PARAMETERS = {
@@ -105,4 +116,5 @@ PATH_PARAMETERS = {
     "supplier_id": lambda world: world.supplier_id,
     "supplier_order_id": lambda world: world.supplier_order_id,
     "report_id": lambda world: world.report_id,
+    "notification_id": lambda world: world.notification_id,
 }

@@ -10,6 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from analytics.reports.models import Report
+from orders.models import Notification
 from sleekbatch.roles import BUYER, OPS, SUPPLIER
 from suppliers.models import SupplierMembership
 from tests.batches.factories import PooledOrderFactory, batch_in_review
@@ -62,12 +63,16 @@ def world(db, hoodie_offer):
         requested_by=buyer, kind="orders", format="csv", date_from=date(2026, 11, 2), date_to=date(2026, 11, 8),
         scope=BUYER,
     )  # fmt: skip
+    notification = Notification.objects.create(
+        user=buyer, order=order, kind=Notification.Kind.BATCH_IN_REVIEW, event_key="review", subject="s", body="b"
+    )
     return World(
         order_id=str(order.id),
         batch_id=str(batch.id),
         supplier_id=str(batch.supplier_id),
         supplier_order_id=str(supplier_order.id),
         report_id=str(report.pk),
+        notification_id=str(notification.id),
     )
 
 
