@@ -4,7 +4,7 @@ Every comparison with a threshold is made on integers (``current * 100 >= target
 so 74.99 % never passes for the 75 % that confirms; a percent is only rounded for display.
 """
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 
@@ -31,5 +31,8 @@ def fill_basis_points(percent: int) -> int:
 
 
 def fill_percent(*, current_quantity: int, target_quantity: int) -> Decimal:
-    """Fill in percent, rounded down to cents, for display and audit events."""
-    return (Decimal(current_quantity) * 100 / Decimal(target_quantity)).quantize(CENT, rounding=ROUND_DOWN)
+    """Fill in percent, rounded half-up to cents for display (10 of 150 is 6.67).
+
+    Decisions never read it: they compare integers (``fill_reaches``).
+    """
+    return (Decimal(current_quantity) * 100 / Decimal(target_quantity)).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders.models import BulkSubmission, Order
@@ -16,7 +17,13 @@ def order_with_batch_id() -> QuerySet[Order]:
     Read through the reverse relation a batch contribution adds to ``Order``, so the
     orders app names no batch model; the order serializer reads the annotation.
     """
-    return Order.objects.annotate(contribution_batch_id=F("contribution__batch_id"))
+    return Order.objects.select_related("buyer", "refund").annotate(
+        contribution_batch_id=F("contribution__batch_id"),
+        # The supplier order that makes it: its own (a direct order) or its batch's.
+        expected_delivery=Coalesce(
+            F("direct_supplier_order__promised_date"), F("contribution__batch__supplier_order__promised_date")
+        ),
+    )
 
 
 def order_visible_to(*, user) -> QuerySet[Order]:

@@ -15,7 +15,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SLEEKBATCH_VAR_DIR", BASE_DIR / "var"))
+# A relative SLEEKBATCH_VAR_DIR (var/demo) is taken from the repository root and made absolute,
+# so every process agrees on it and the file cache gets the absolute path it needs (caches.W003).
+VAR_DIR = (BASE_DIR / os.environ.get("SLEEKBATCH_VAR_DIR", "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 

@@ -2,7 +2,7 @@
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
@@ -21,6 +21,7 @@ from analytics.reports.services import (
     report_request,
     report_signature_valid,
 )
+from sleekbatch.api_docs import BAD_REQUEST, FORBIDDEN, NOT_FOUND, ErrorSerializer, paginated
 from sleekbatch.pagination import NewestFirstCursorPagination
 
 
@@ -36,8 +37,9 @@ class ReportRequestSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    supplier = serializers.CharField(source="supplier.code", read_only=True, default=None)
+    supplier = serializers.CharField(source="supplier.code", read_only=True, default=None, allow_null=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    product_type = serializers.CharField(read_only=True, help_text="empty: every product type")
     progress = serializers.IntegerField(source="rows_written", read_only=True, help_text="rows written so far")
     duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
@@ -78,7 +80,7 @@ class ReportListCreateView(APIView):
     # Each request is a background job that may scan a month of orders.
     throttle_scope = {"POST": "reports"}
 
-    @extend_schema(responses=ReportSerializer(many=True))
+    @extend_schema(responses=paginated(ReportSerializer))
     def get(self, request):
         """Reports, newest first: your own (ops: everyone's)."""
         paginator = NewestFirstCursorPagination()
@@ -89,8 +91,8 @@ class ReportListCreateView(APIView):
         request=ReportRequestSerializer,
         responses={
             202: ReportSerializer,
-            400: OpenApiResponse(description="bad parameters; nothing queued"),
-            403: None,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
         },
     )
     def post(self, request):
@@ -124,7 +126,18 @@ class ReportDownloadView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("signature", OpenApiTypes.STR, description="from an emailed link")],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: None, 409: None, 410: None},
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                inline_serializer(
+                    "ReportNotReady", {"detail": serializers.CharField(), "status": serializers.CharField()}
+                ),
+                description="the report is not generated yet",
+            ),
+            410: OpenApiResponse(ErrorSerializer, description="the file was deleted after the retention period"),
+        },
     )
     def get(self, request, report_id):
         """The report's file, streamed, named after what it holds."""

@@ -183,6 +183,31 @@ _MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
 _TIMESTAMP = serializers.DateTimeField()
 
 
+class OrderRefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    reason = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+def _refund_of(order: Order) -> dict | None:
+    # The selectors read the refund with the order (select_related); a new order has none and
+    # is not read again for it.
+    if not Order.refund.related.is_cached(order):
+        return None
+    refund = getattr(order, "refund", None)
+    if refund is None:
+        return None
+    return {
+        "amount": _MONEY.to_representation(refund.amount),
+        "reason": refund.reason,
+        "created_at": _TIMESTAMP.to_representation(refund.created_at),
+    }
+
+
+def _date_or_none(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 class OrderSerializer(serializers.Serializer):
     """An order as the API shows it. The declared fields document it (OpenAPI);
     to_representation builds the same dict directly, because DRF instantiates
@@ -199,6 +224,11 @@ class OrderSerializer(serializers.Serializer):
     total_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
     rejection_reason = serializers.CharField(read_only=True)
     batch = serializers.SerializerMethodField()
+    buyer = serializers.CharField(read_only=True, help_text="the buyer's username")
+    refund = OrderRefundSerializer(read_only=True, allow_null=True, help_text="set once the order is refunded")
+    expected_delivery = serializers.DateField(
+        read_only=True, allow_null=True, help_text="the supplier's promised date, once a supplier order is placed"
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -214,6 +244,9 @@ class OrderSerializer(serializers.Serializer):
             "total_price": None if order.total_price is None else _MONEY.to_representation(order.total_price),
             "rejection_reason": order.rejection_reason,
             "batch": self.get_batch(order),
+            "buyer": order.buyer.get_username(),
+            "refund": _refund_of(order),
+            "expected_delivery": _date_or_none(getattr(order, "expected_delivery", None)),
             "created_at": _TIMESTAMP.to_representation(order.created_at),
             "updated_at": _TIMESTAMP.to_representation(order.updated_at),
         }

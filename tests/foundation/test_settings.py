@@ -105,3 +105,10 @@ def test_a_worker_with_its_broker_down_stops_with_one_clear_line(tmp_path):
     output = result.stdout + result.stderr
     assert "Traceback" not in output
     assert "sleekbatch: broker unreachable (redis://127.0.0.1:1/0)" in output
+
+
+def test_a_relative_var_dir_is_taken_from_the_repository_without_a_cache_warning():
+    result = run_manage("check", SLEEKBATCH_VAR_DIR="var/test-relative-var-dir")
+    assert result.returncode == 0, result.stderr
+    assert "W003" not in result.stdout + result.stderr
+    assert (ROOT / "var/test-relative-var-dir/cache").is_dir()

@@ -31,6 +31,8 @@ from rest_framework.authtoken.models import Token
 from batches.models import ProductionBatch
 from orders.models import Order, Refund
 from sleekbatch.processes import stop_process_groups
+from sleekbatch.services_check import database_label
+from suppliers.management.commands.seed_demo import DEMO_SUPPLIERS
 from suppliers.models import (
     Supplier,
     SupplierAlert,
@@ -42,6 +44,7 @@ from suppliers.models import (
 from suppliers.selectors import supplier_alerts_open, supplier_scorecard, suppliers_scorecards
 
 ROOT = Path(settings.BASE_DIR)
+DEMO_SUPPLIER_CODES = [code for code, *_ in DEMO_SUPPLIERS]
 BUYERS = ("buyer1", "buyer2", "buyer3")
 STYLES = ("classic", "oversized", "zip", "crop", "heavyweight")
 COLORS = ("black", "navy", "heather", "sand")
@@ -67,6 +70,11 @@ class Command(BaseCommand):
         parser.add_argument("--window", type=int, default=20, help="batch window in seconds (default 20)")
         parser.add_argument("--seed", type=int, default=7, help="random seed for the order mix")
         parser.add_argument("--timeout", type=int, default=150, help="give up after this many seconds")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="empty the orders and batches even of a database holding data the demo did not create",
+        )
 
     def handle(self, *args, **options):
         self.started = time.monotonic()
@@ -83,6 +91,8 @@ class Command(BaseCommand):
     def run(self, options):
         if not SupplierOffer.objects.exists():
             raise CommandError("no supplier offers: run `manage.py seed_demo` first (make demo does)")
+        if not options["reset"]:
+            self.refuse_foreign_data()
         self.step(f"resetting demo data in {settings.DATABASES['default']['NAME']}")
         self.reset()
 
@@ -186,6 +196,21 @@ class Command(BaseCommand):
             ),
             "the suppliers' scorecards",
         )
+
+    def refuse_foreign_data(self):
+        """The demo empties orders and batches: only where it is alone, unless told --reset."""
+        if settings.IS_POSTGRES or not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            raise CommandError(
+                f"refusing to run on the production profile ({database_label()}): the demo empties every order "
+                "and batch. `make demo` runs it in its own folder; pass --reset to empty this database anyway."
+            )
+        foreign_orders = Order.objects.exclude(buyer__username__in=BUYERS).count()
+        foreign_batches = ProductionBatch.objects.exclude(supplier__code__in=DEMO_SUPPLIER_CODES).count()
+        if foreign_orders or foreign_batches:
+            raise CommandError(
+                f"{database_label()} holds {foreign_orders} order(s) and {foreign_batches} batch(es) the demo did not "
+                "create, and the demo empties every order and batch. Pass --reset to do it anyway."
+            )
 
     def reset(self):
         Refund.objects.all().delete()
