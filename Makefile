@@ -38,9 +38,13 @@ demo: $(STAMP) var
 	$(DEMO_ENV) $(MANAGE) demo $(DEMO_ARGS)
 
 # web, worker, beat and Flower from the Procfile on the embedded default.
-up: seed
+# Flower refuses to start without a login (flowerconfig.py); this one is for the local demo only.
+FLOWER_BASIC_AUTH ?= ops:ops
+up: $(STAMP) var
 	$(MANAGE) check_services
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
+	$(MAKE) --no-print-directory seed
+	@echo "starting web http://127.0.0.1:8000/ (admin: ops / ops, API docs: /api/docs/), Flower http://127.0.0.1:5555/ ($(FLOWER_BASIC_AUTH))"
+	FLOWER_BASIC_AUTH="$(FLOWER_BASIC_AUTH)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
 
 # Tests run twice: on SQLite, then on PostgreSQL + Redis when reachable
 # (required when SLEEKBATCH_REQUIRE_SERVICES=1, as in CI).

@@ -17,3 +17,21 @@ class BatchesConfig(AppConfig):
         supplier_order_delivered.connect(batch_orders_delivered, dispatch_uid="batches.batch_orders_delivered")
         # Every worker re-requests pooling for orders left waiting (a lost or stranded trigger).
         watchdog_register(pooling_watchdog)
+        _landing_links()
+
+
+def _landing_links():
+    from django.urls import reverse
+
+    from batches.selectors import batches_in_review
+    from sleekbatch.landing import LandingLink, landing_link_add
+
+    landing_link_add(
+        LandingLink(
+            "Review queue",
+            lambda: reverse("admin:batches_batchinreview_changelist"),
+            "Batches whose window closed at 50–74 % fill: approve, cancel and refund, or extend.",
+            count=lambda: batches_in_review().count(),
+            position=10,
+        )
+    )

@@ -532,6 +532,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve admin assets straight from the apps: `make up` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/admin/login/"
+# Where the landing page sends operations staff for Flower (its own basic-auth login).
+FLOWER_URL = os.environ.get("FLOWER_URL", "http://127.0.0.1:5555/")
 
 # --- Logging: JSON lines with the correlation id --------------------------------------
 
