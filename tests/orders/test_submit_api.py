@@ -41,6 +41,9 @@ def test_it_accepts_an_order_and_stores_it_as_submitted(alice, api_client_for, h
         "total_price",
         "rejection_reason",
         "batch",
+        "buyer",
+        "refund",
+        "expected_delivery",
         "created_at",
         "updated_at",
     }
