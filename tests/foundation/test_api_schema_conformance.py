@@ -186,6 +186,8 @@ SCENARIOS = [
     S("get", "/api/reports/{report_id}/", "bob", 404, params={"report_id": "report"}),
     S("get", "/api/reports/{report_id}/download/", "alice", 409, params={"report_id": "report"}),
     S("get", "/api/reports/{report_id}/download/", "bob", 404, params={"report_id": "report"}),
+    S("get", "/api/suppliers/{supplier_id}/performance/", "olivia", 200, params={"supplier_id": "supplier"}),
+    S("get", "/api/suppliers/{supplier_id}/performance/", "alice", 403, params={"supplier_id": "supplier"}),
     S("get", "/metrics", "olivia", 200),
     S("get", "/metrics", "alice", 403),
 ]
@@ -209,6 +211,7 @@ class World:
         self.review_batch = batch_in_review(60).id
         confirmed = batch_filled_to(80, batch_status="confirmed", confirmed_at=timezone.now())
         self.confirmed_batch = confirmed.id
+        self.supplier = confirmed.supplier_id
         order = PooledOrderFactory(buyer=alice, quantity=10, workflow_status="confirmed")
         BatchContributionFactory(batch=confirmed, order=order)
         SupplierOrder.objects.create(
@@ -344,8 +347,12 @@ def test_every_authenticated_operation_answers_401_as_documented(schema, anon_cl
         for method, operation in item.items():
             if not operation.get("security") or {} in operation["security"]:
                 continue  # open to anyone
-            concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000001", path)
-            concrete = concrete.replace("/00000000-0000-0000-0000-000000000001/read/", "/1/read/")
+            kinds = {p["name"]: p["schema"].get("type") for p in operation.get("parameters", []) if p["in"] == "path"}
+            concrete = re.sub(
+                r"\{([^}]+)\}",
+                lambda m: "1" if kinds.get(m.group(1)) == "integer" else "00000000-0000-0000-0000-000000000001",
+                path,
+            )
 
             # when
             response = getattr(anon_client, method)(concrete)
