@@ -8,21 +8,16 @@ from sleekbatch.roles import OPS, has_role
 from sleekbatch.services_check import SERVICE_CHECKS, ServiceUnavailable
 
 
-def _check():
-    return inline_serializer(
-        "HealthCheck",
-        {
-            "ok": serializers.BooleanField(),
-            "error": serializers.CharField(required=False, help_text="why it failed; shown to operations staff only"),
-        },
-    )
+class HealthCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    error = serializers.CharField(required=False, help_text="why it failed; shown to operations staff only")
 
 
 _HEALTH = inline_serializer(
     "Health",
     {
         "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
-        "checks": inline_serializer("HealthChecks", {name: _check() for name in SERVICE_CHECKS}),
+        "checks": inline_serializer("HealthChecks", {name: HealthCheckSerializer() for name in SERVICE_CHECKS}),
     },
 )
 _UNAVAILABLE_EXAMPLE = {
