@@ -113,7 +113,7 @@ def test_review_and_extension_tell_the_buyer(alice):
 
     # when: the sweep sends it to review, ops extend it, it closes in review again
     orchestration_sweep()
-    state.batch_extend_window(batch_id=batch.id, hours=12, actor=None)
+    state.review_extend_window(batch_id=batch.id, hours=12, actor=None)
 
     # then
     kinds = list(Notification.objects.filter(order=order).order_by("id").values_list("kind", flat=True))

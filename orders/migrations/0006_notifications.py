@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_order_delivered_status'),
+        ('orders', '0005_remove_order_failure_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
