@@ -16,7 +16,7 @@ def insert_select(cursor, model, expressions: dict[str, str], from_sql: str, par
         if field.attname in expressions:
             values.append(expressions[field.attname])
         else:
-            key = f"default_{field.attname}"
+            key = f"default_{model._meta.model_name}_{field.attname}"  # one params dict may serve several models
             params[key] = field.get_db_prep_save(field.get_default(), connection)
             values.append(f"%({key})s")
     table = connection.ops.quote_name(model._meta.db_table)

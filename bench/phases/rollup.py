@@ -14,6 +14,8 @@ from __future__ import annotations
 import statistics
 import time
 
+from bench.seeding import insert_select
+
 NAME = "rollup"
 GOALS = (
     ("rollup_full_seconds", "<", 5),
@@ -294,7 +296,7 @@ def _load(product_types, *, first: int, last: int, start, step: float, live: boo
                                                                     ELSE interval '72 hours' END)
             """
         )
-        _insert_select(
+        insert_select(
             cursor,
             ProductionBatch,
             {
@@ -320,7 +322,7 @@ def _load(product_types, *, first: int, last: int, start, step: float, live: boo
             params,
         )
         buyer = _bench_buyer()
-        _insert_select(
+        insert_select(
             cursor,
             Order,
             {
@@ -345,7 +347,7 @@ def _load(product_types, *, first: int, last: int, start, step: float, live: boo
             " ON o.route = 'batch' AND b.batch_no = o.batch_no",
             params,
         )
-        _insert_select(
+        insert_select(
             cursor,
             BatchContribution,
             {
@@ -367,7 +369,7 @@ def _load(product_types, *, first: int, last: int, start, step: float, live: boo
             "correlation_id": "''",
             "details": "'{}'::jsonb",
         }
-        _insert_select(
+        insert_select(
             cursor,
             BatchEvent,
             {
@@ -385,7 +387,7 @@ def _load(product_types, *, first: int, last: int, start, step: float, live: boo
             ") AS e(kind, from_status, to_status, fill, at) WHERE e.kind <> 'open'",
             params,
         )
-        _insert_select(
+        insert_select(
             cursor,
             Refund,
             {
@@ -433,7 +435,7 @@ def _load(product_types, *, first: int, last: int, start, step: float, live: boo
              WHERE o.route = 'batch' AND b.status = 'cancelled'
             """
         )
-        _insert_select(
+        insert_select(
             cursor,
             BusinessEvent,
             {
@@ -463,22 +465,3 @@ def _bench_buyer() -> int:
 
     user, _ = get_user_model().objects.get_or_create(username="bench-rollup-buyer")
     return user.id
-
-
-def _insert_select(cursor, model, expressions: dict[str, str], from_sql: str, params: dict) -> None:
-    """``INSERT INTO <model> (every column) SELECT … FROM …``; fields not named get their default."""
-    from django.db import connection
-
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if getattr(field, "generated", False):
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in expressions:
-            values.append(expressions[field.attname])
-        else:
-            key = f"default_{model._meta.model_name}_{field.attname}"
-            params[key] = field.get_db_prep_save(field.get_default(), connection)
-            values.append(f"%({key})s")
-    table = connection.ops.quote_name(model._meta.db_table)
-    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {from_sql}", params)
