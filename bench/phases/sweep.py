@@ -270,6 +270,7 @@ def _clean_up(*, tag: str, refs: dict) -> None:
         "DELETE FROM orders_refund r USING orders_order o WHERE r.order_id = o.id AND o.product_type = %(tag)s",
         "DELETE FROM batches_batchcontribution c USING batches_productionbatch b WHERE c.batch_id = b.id"
         " AND b.product_type = %(tag)s",
+        "DELETE FROM orders_notification n USING orders_order o WHERE n.order_id = o.id AND o.product_type = %(tag)s",
         "DELETE FROM orders_order WHERE product_type = %(tag)s",
         "DELETE FROM batches_productionbatch WHERE product_type = %(tag)s",
         "DELETE FROM suppliers_supplieroffer WHERE id = %(offer)s",
