@@ -17,7 +17,7 @@ from batches import state
 from batches.models import BatchContribution, BatchEvent, BatchInReview, ProductionBatch
 from batches.selectors import batch_decision_previews, batches_in_review
 from orders.models import Refund
-from sleekbatch.admin_mixins import WorkflowOwnedAdmin
+from sleekbatch.admin_mixins import AuditedAdmin, WorkflowOwnedAdmin
 from suppliers.models import SupplierOrder
 from suppliers.pricing import to_cents
 
@@ -69,7 +69,7 @@ def _short_id(obj) -> str:
 
 
 @admin.register(ProductionBatch)
-class ProductionBatchAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
+class ProductionBatchAdmin(AuditedAdmin, WorkflowOwnedAdmin, admin.ModelAdmin):
     list_display = ["batch", "product_type", "supplier", "status", "fill", "window_closes", "created"]
     list_filter = ["batch_status", "product_type", "supplier"]
     search_fields = ["id", "product_type", "supplier__name"]

@@ -27,6 +27,7 @@ from batches.notifications import (
 )
 from orders.models import Order, Refund
 from sleekbatch import sql
+from sleekbatch.audit import Action, audit_diff, audit_record
 from sleekbatch.business_events import BusinessKind, business_events_write
 from sleekbatch.correlation import get_correlation_id
 from suppliers.selectors import supplier_offer_lead_times
@@ -360,24 +361,39 @@ def _pooled_orders_of(moved: Sequence[_Moved]):
 # --- single-batch decisions (the review queue, the API, the admin) -------------------------------
 
 
-def _decide_in_review(batch_id, moved_ids: list) -> ProductionBatch:
+def _decide_in_review(batch_id, moved_ids: list, *, actor, action: str, before: ProductionBatch | None):
+    """The batch after the decision, its audit entry written; ``BatchNotInReview`` if nothing moved."""
     batch = ProductionBatch.objects.select_related("supplier").filter(id=batch_id).first()
     if not moved_ids:
         raise BatchNotInReview(batch_id, batch.batch_status if batch else None)
+    changed_before, changed_after = audit_diff(before, batch)
+    audit_record(actor=actor, action=action, obj=batch, before=changed_before, after=changed_after)
     return batch
+
+
+def _before_decision(batch_id) -> ProductionBatch | None:
+    # Locked first, as the compare-and-set would lock it: the "before" of the audit entry is then
+    # exactly the row the decision moved (a concurrent decision waits here instead).
+    return ProductionBatch.objects.select_for_update().filter(id=batch_id).first()
 
 
 @transaction.atomic(durable=True)
 def review_approve(*, batch_id, actor) -> ProductionBatch:
     """Ops approve a batch in review: confirm it and place its supplier order."""
+    before = _before_decision(batch_id)
     return _decide_in_review(
-        batch_id, batches_confirm(batch_ids=[batch_id], from_status=Status.ADMIN_REVIEW, actor=actor)
+        batch_id,
+        batches_confirm(batch_ids=[batch_id], from_status=Status.ADMIN_REVIEW, actor=actor),
+        actor=actor,
+        action=Action.REVIEW_APPROVE,
+        before=before,
     )
 
 
 @transaction.atomic(durable=True)
 def review_cancel(*, batch_id, actor) -> ProductionBatch:
     """Ops cancel a batch in review: refund every order."""
+    before = _before_decision(batch_id)
     return _decide_in_review(
         batch_id,
         batches_cancel(
@@ -386,10 +402,20 @@ def review_cancel(*, batch_id, actor) -> ProductionBatch:
             reason="Batch cancelled by operations after review",
             actor=actor,
         ),
+        actor=actor,
+        action=Action.REVIEW_CANCEL,
+        before=before,
     )
 
 
 @transaction.atomic(durable=True)
 def review_extend_window(*, batch_id, hours: int, actor) -> ProductionBatch:
     """Ops give a batch in review more time: back to ``open`` for ``hours`` more."""
-    return _decide_in_review(batch_id, batches_extend_window(batch_ids=[batch_id], hours=hours, actor=actor))
+    before = _before_decision(batch_id)
+    return _decide_in_review(
+        batch_id,
+        batches_extend_window(batch_ids=[batch_id], hours=hours, actor=actor),
+        actor=actor,
+        action=Action.REVIEW_EXTEND,
+        before=before,
+    )

@@ -3,11 +3,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from orders.models import Order, Refund
-from sleekbatch.admin_mixins import WorkflowOwnedAdmin
+from sleekbatch.admin_mixins import AuditedAdmin, WorkflowOwnedAdmin
 
 
 @admin.register(Order)
-class OrderAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
+class OrderAdmin(AuditedAdmin, WorkflowOwnedAdmin, admin.ModelAdmin):
     list_display = ["short_id", "buyer", "product_type", "quantity", "status", "total_price", "created"]
     list_filter = ["workflow_status", "is_batch_order", "product_type"]
     search_fields = ["id", "buyer__username", "idempotency_key", "correlation_id"]

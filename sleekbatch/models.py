@@ -1,4 +1,5 @@
-"""The business-event table: what happened to orders, batches, refunds, supplier orders and jobs.
+"""The business-event table (what happened to orders, batches, refunds, supplier orders and jobs)
+and the audit trail (what staff decided, sleekbatch/audit.py).
 
 It lives in the infrastructure layer on purpose. The writers are orders and batches, which
 record an event in the very statement (or at least the transaction) that makes the change,
@@ -83,3 +84,52 @@ class BusinessEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditEntry(models.Model):
+    """One staff decision: who, what, the changed fields before and after, when, under which request.
+
+    Append-only, in the infrastructure layer for the same reason as ``BusinessEvent``: every app
+    writes here (through ``sleekbatch.audit.audit_record``) in the transaction of the change. The
+    actor is copied (id and username), not a foreign key, so that the entry survives the user.
+    """
+
+    class Action(models.TextChoices):
+        REVIEW_APPROVE = "review_approve", "Review: approve"
+        REVIEW_CANCEL = "review_cancel", "Review: cancel"
+        REVIEW_EXTEND = "review_extend", "Review: extend window"
+        ADMIN_ADD = "admin_add", "Admin: add"
+        ADMIN_CHANGE = "admin_change", "Admin: change"
+        ADMIN_DELETE = "admin_delete", "Admin: delete"
+        SUPPLIER_ORDER_ACKNOWLEDGE = "supplier_order_acknowledge", "Supplier order: acknowledge"
+        SUPPLIER_ORDER_SHIP = "supplier_order_ship", "Supplier order: ship"
+        SUPPLIER_ORDER_DELIVER = "supplier_order_deliver", "Supplier order: deliver"
+        SUPPLIER_ORDER_CANCEL = "supplier_order_cancel", "Supplier order: cancel"
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    # ``app_label.model`` of the object decided on, its primary key and how it read then.
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    # Only the fields that changed; sensitive ones masked (sleekbatch.audit.MASK).
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            BrinOnPostgresIndex(fields=["created_at"], name="audit_entry_created_idx"),
+            # "What happened to this object": the admin's search by object id.
+            models.Index(fields=["object_id", "object_type"], name="audit_entry_object_idx"),
+            # "What did this user decide": the admin's user filter.
+            models.Index(fields=["actor_username", "created_at"], name="audit_entry_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.object_type} {self.object_id} by {self.actor_username or '—'}"

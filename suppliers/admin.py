@@ -4,7 +4,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from sleekbatch.admin_mixins import WorkflowOwnedAdmin
+from sleekbatch.admin_mixins import AuditedAdmin, WorkflowOwnedAdmin
 from suppliers import lifecycle
 from suppliers.charts import score_trend_svg
 from suppliers.forms import SupplierOfferForm
@@ -45,7 +45,7 @@ def _number(value, spec: str = ",.1f") -> str:
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "score", "standing", "is_active", "created_at"]
     list_filter = ["standing", "is_active"]
     search_fields = ["name", "code", "contact_email"]
@@ -93,7 +93,7 @@ class SupplierAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupplierOffer)
-class SupplierOfferAdmin(admin.ModelAdmin):
+class SupplierOfferAdmin(AuditedAdmin, admin.ModelAdmin):
     form = SupplierOfferForm
     list_display = ["supplier", "product_type", "moq", "max_styles", "lead_time_days", "is_active"]
     list_filter = ["product_type", "is_active"]
@@ -118,7 +118,7 @@ class SupplierOrderActionForm(ActionForm):
 
 
 @admin.register(SupplierOrder)
-class SupplierOrderAdmin(WorkflowOwnedAdmin, admin.ModelAdmin):
+class SupplierOrderAdmin(AuditedAdmin, WorkflowOwnedAdmin, admin.ModelAdmin):
     """Supplier orders move only through suppliers.lifecycle: actions here, no editable field."""
 
     action_form = SupplierOrderActionForm

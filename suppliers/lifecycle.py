@@ -5,11 +5,13 @@
 
 Each transition checks the data (``SupplierOrderInvalid``: a 400 that stores nothing), then
 compare-and-sets the status (``UPDATE … WHERE id = … AND status = <from>``) and writes a
-``SupplierOrderEvent`` in the same transaction. A row that is not in the status the move starts
-from is ``SupplierOrderConflict`` (a 409 naming the current status). The API and the admin call
-these functions and nothing else.
+``SupplierOrderEvent`` in the same transaction (a move by ops also writes an audit entry with
+the same correlation id: the event is the history its supplier sees, the entry the staff trail).
+A row that is not in the status the move starts from is ``SupplierOrderConflict`` (a 409 naming
+the current status). The API and the admin call these functions and nothing else.
 """
 
+import copy
 import functools
 import logging
 from dataclasses import dataclass
@@ -19,7 +21,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sleekbatch.audit import Action, audit_diff, audit_record
 from sleekbatch.correlation import get_correlation_id
+from sleekbatch.roles import OPS, has_role
 from suppliers.models import SupplierOrder, SupplierOrderEvent
 from suppliers.signals import supplier_order_delivered
 from suppliers.tasks import score_supplier
@@ -122,8 +126,22 @@ def _move(supplier_order: SupplierOrder, *, action: str, to_status: str, changes
         "supplier_order.moved",
         extra={"supplier_order_id": str(supplier_order.id), "from_status": from_status, "to_status": to_status},
     )
+    before = copy.copy(supplier_order)
     supplier_order.refresh_from_db()
+    if has_role(actor, OPS):
+        changed_before, changed_after = audit_diff(before, supplier_order)
+        audit_record(
+            actor=actor, action=_AUDIT_ACTIONS[action], obj=supplier_order, before=changed_before, after=changed_after
+        )
     return supplier_order
+
+
+_AUDIT_ACTIONS = {
+    "acknowledge": Action.SUPPLIER_ORDER_ACKNOWLEDGE,
+    "ship": Action.SUPPLIER_ORDER_SHIP,
+    "deliver": Action.SUPPLIER_ORDER_DELIVER,
+    "cancel": Action.SUPPLIER_ORDER_CANCEL,
+}
 
 
 @transaction.atomic(durable=True)
