@@ -3,7 +3,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +14,7 @@ from batches.selectors import batches_visible_to
 from sleekbatch.api_docs import BAD_REQUEST, ERRORS_AUTHENTICATED, FORBIDDEN, NOT_FOUND, paginated
 from sleekbatch.pagination import NewestFirstCursorPagination
 from sleekbatch.roles import IsBuyerOrOps, IsOps
+from sleekbatch.transition_views import TransitionView
 
 
 class BatchListView(APIView):
@@ -47,29 +47,22 @@ class BatchDetailView(APIView):
         return Response(BatchSerializer(get_object_or_404(batches_visible_to(request.user), id=batch_id)).data)
 
 
-class BatchDecisionView(APIView):
+class BatchDecisionView(TransitionView):
     """A review-queue decision; 409 when the batch is no longer in ``admin_review``."""
 
     permission_classes = [IsOps]
     throttle_scope = "review_decisions"
-    input_serializer = None
+    output_serializer = BatchSerializer
+    conflict_errors = (state.BatchNotInReview,)
 
-    def decide(self, *, batch_id, actor, data) -> ProductionBatch:
-        raise NotImplementedError
+    def visible(self, user):
+        return batches_visible_to(user)
+
+    def conflict_body(self, exc: state.BatchNotInReview) -> dict:
+        return {"detail": str(exc), "batch_status": exc.batch_status}
 
     def post(self, request, batch_id):
-        get_object_or_404(batches_visible_to(request.user), id=batch_id)
-        data = {}
-        if self.input_serializer is not None:
-            serializer = self.input_serializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-        try:
-            batch = self.decide(batch_id=batch_id, actor=request.user, data=data)
-        except state.BatchNotInReview as exc:
-            return Response({"detail": str(exc), "batch_status": exc.batch_status}, status=status.HTTP_409_CONFLICT)
-        batch = batches_visible_to(request.user).get(id=batch.id)
-        return Response(BatchSerializer(batch).data)
+        return self.transition_post(request, batch_id)
 
 
 _DECISION_RESPONSES = {
@@ -100,8 +93,8 @@ class BatchApproveView(BatchDecisionView):
         """Confirm a batch in review and place its supplier order."""
         return super().post(request, batch_id)
 
-    def decide(self, *, batch_id, actor, data):
-        return state.review_approve(batch_id=batch_id, actor=actor)
+    def move(self, *, object_id, actor, data):
+        return state.review_approve(batch_id=object_id, actor=actor)
 
 
 class BatchCancelView(BatchDecisionView):
@@ -110,8 +103,8 @@ class BatchCancelView(BatchDecisionView):
         """Cancel a batch in review and refund each of its orders."""
         return super().post(request, batch_id)
 
-    def decide(self, *, batch_id, actor, data):
-        return state.review_cancel(batch_id=batch_id, actor=actor)
+    def move(self, *, object_id, actor, data):
+        return state.review_cancel(batch_id=object_id, actor=actor)
 
 
 class BatchExtendView(BatchDecisionView):
@@ -122,5 +115,5 @@ class BatchExtendView(BatchDecisionView):
         """Give a batch in review ``hours`` more to fill: back to ``open``."""
         return super().post(request, batch_id)
 
-    def decide(self, *, batch_id, actor, data):
-        return state.review_extend_window(batch_id=batch_id, hours=data["hours"], actor=actor)
+    def move(self, *, object_id, actor, data):
+        return state.review_extend_window(batch_id=object_id, hours=data["hours"], actor=actor)

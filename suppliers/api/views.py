@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from sleekbatch.api_docs import paginated
 from sleekbatch.pagination import NewestFirstCursorPagination
 from sleekbatch.roles import IsOps, IsSupplierOrOps
+from sleekbatch.transition_views import TransitionView
 from suppliers import lifecycle
 from suppliers.api.serializers import (
     AcknowledgeSerializer,
@@ -64,29 +64,23 @@ class SupplierOrderDetailView(APIView):
         return Response(SupplierOrderSerializer(supplier_order).data)
 
 
-class SupplierOrderMoveView(APIView):
+class SupplierOrderMoveView(TransitionView):
     """One lifecycle move; 400 for impossible data (nothing stored), 409 when the status does not allow it."""
 
     permission_classes = [IsSupplierOrOps]
     input_serializer = ShipSerializer
+    output_serializer = SupplierOrderSerializer
+    conflict_errors = (lifecycle.SupplierOrderConflict,)
+    invalid_errors = (lifecycle.SupplierOrderInvalid,)
 
-    def move(self, *, supplier_order_id, actor, data) -> SupplierOrder:
-        raise NotImplementedError
+    def visible(self, user):
+        return supplier_orders_visible_to(user)
+
+    def conflict_body(self, exc: lifecycle.SupplierOrderConflict) -> dict:
+        return {"detail": str(exc), "status": exc.current_status}
 
     def post(self, request, supplier_order_id):
-        get_object_or_404(supplier_orders_visible_to(request.user), id=supplier_order_id)
-        serializer = self.input_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            supplier_order = self.move(
-                supplier_order_id=supplier_order_id, actor=request.user, data=serializer.validated_data
-            )
-        except lifecycle.SupplierOrderInvalid as exc:
-            raise ValidationError(exc.errors) from exc
-        except lifecycle.SupplierOrderConflict as exc:
-            return Response({"detail": str(exc), "status": exc.current_status}, status=status.HTTP_409_CONFLICT)
-        supplier_order = supplier_orders_visible_to(request.user).get(id=supplier_order.id)
-        return Response(SupplierOrderSerializer(supplier_order).data)
+        return self.transition_post(request, supplier_order_id)
 
 
 _MOVE_RESPONSES = {200: SupplierOrderSerializer, 409: SupplierOrderRefusedSerializer}
@@ -100,9 +94,9 @@ class SupplierOrderAcknowledgeView(SupplierOrderMoveView):
         """Accept a placed order (with ``promised_date`` when it has none)."""
         return super().post(request, supplier_order_id)
 
-    def move(self, *, supplier_order_id, actor, data):
+    def move(self, *, object_id, actor, data):
         return lifecycle.supplier_order_acknowledge(
-            supplier_order_id=supplier_order_id, actor=actor, promised_date=data.get("promised_date")
+            supplier_order_id=object_id, actor=actor, promised_date=data.get("promised_date")
         )
 
 
@@ -114,8 +108,8 @@ class SupplierOrderShipView(SupplierOrderMoveView):
         """The goods of an acknowledged order left the supplier."""
         return super().post(request, supplier_order_id)
 
-    def move(self, *, supplier_order_id, actor, data):
-        return lifecycle.supplier_order_ship(supplier_order_id=supplier_order_id, actor=actor)
+    def move(self, *, object_id, actor, data):
+        return lifecycle.supplier_order_ship(supplier_order_id=object_id, actor=actor)
 
 
 class SupplierOrderDeliverView(SupplierOrderMoveView):
@@ -126,13 +120,13 @@ class SupplierOrderDeliverView(SupplierOrderMoveView):
         """A shipped order arrived: units delivered and defective; its buyers' orders become delivered."""
         return super().post(request, supplier_order_id)
 
-    def move(self, *, supplier_order_id, actor, data):
+    def move(self, *, object_id, actor, data):
         delivery = lifecycle.Delivery(
             delivered_units=data["delivered_units"],
             defective_units=data["defective_units"],
             delivered_at=data.get("delivered_at") or timezone.now(),
         )
-        return lifecycle.supplier_order_deliver(supplier_order_id=supplier_order_id, actor=actor, delivery=delivery)
+        return lifecycle.supplier_order_deliver(supplier_order_id=object_id, actor=actor, delivery=delivery)
 
 
 class SupplierOrderCancelView(SupplierOrderMoveView):
@@ -144,10 +138,8 @@ class SupplierOrderCancelView(SupplierOrderMoveView):
         """Call off an order that has not shipped (ops)."""
         return super().post(request, supplier_order_id)
 
-    def move(self, *, supplier_order_id, actor, data):
-        return lifecycle.supplier_order_cancel(
-            supplier_order_id=supplier_order_id, actor=actor, reason=data.get("reason", "")
-        )
+    def move(self, *, object_id, actor, data):
+        return lifecycle.supplier_order_cancel(supplier_order_id=object_id, actor=actor, reason=data.get("reason", ""))
 
 
 _SCORE_FIELDS = [
