@@ -1,122 +1,143 @@
-"""What the buyers of a batch's orders are told when the batch moves: one notification per order.
+"""What buyers are told when their orders move: one notification per order, written by the statement
+that moves them.
 
-Called by the transitions in batches.state inside their transaction, with the batches they moved:
-one query reads the orders (and what the message needs), one INSERT records the notifications.
+``notifications_insert`` is one ``INSERT … SELECT`` whose subject and body are built in SQL from
+the order (and batch, supplier order) rows, so a transition records the notifications of all the
+orders it moved in the same statement as the move (docs/batches.md). Rows already recorded for
+the same order and event are skipped by the unique constraint.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 
-from django.utils import timezone
-from django.utils.formats import date_format
-
+from batches.models import BatchContribution, ProductionBatch
 from orders.models import Notification, Order
-from orders.notifications import NotificationDraft, notifications_record
+from sleekbatch import sql
 from suppliers.models import SupplierOrder
 
 Kind = Notification.Kind
 
 
-def _order_label(order: Order) -> str:
-    return f"{order.quantity} × {order.product_type} (order {str(order.id)[:8]})"
+def _o(name: str) -> sql.Sql:
+    return sql.Sql(f"o.{sql.column(Order, name)}")
 
 
-def _orders_of(batch_ids: Sequence, status: str):
-    return Order.objects.filter(contribution__batch_id__in=list(batch_ids), workflow_status=status).select_related(
-        "contribution__batch"
+def _order_label() -> sql.Sql:
+    """``10 × tshirt (order 1a2b3c4d)``."""
+    return sql.concat(_o("quantity"), " × ", _o("product_type"), " (order ", sql.text_prefix(_o("id"), 8), ")")
+
+
+def _confirmed(**_) -> tuple[sql.Sql, sql.Sql]:
+    number = sql.Sql(f"COALESCE(s.{sql.column(SupplierOrder, 'order_number')}, '—')")
+    promised = sql.Sql(f"s.{sql.column(SupplierOrder, 'promised_date')}")
+    expected = sql.concat(" Expected delivery: ", sql.date_text(promised), ".")
+    expected = sql.Sql(f"COALESCE({expected.sql}, '')", expected.params)  # NULL when no date
+    return (
+        sql.concat("Confirmed: ", _order_label()),
+        sql.concat(
+            "Your order ", _order_label(), " is confirmed and in production (supplier order ", number, ").", expected
+        ),
     )
 
 
-def _when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "M j, Y H:i e")
+def _refunded(*, reason: str, **_) -> tuple[sql.Sql, sql.Sql]:
+    amount = sql.decimal_text(sql.Sql(f"COALESCE({_o('total_price').sql}, 0)"), 2)
+    return (
+        sql.concat("Refunded ", amount, ": ", _order_label()),
+        sql.concat("Your order ", _order_label(), " was refunded in full (", amount, f"): {reason}."),
+    )
 
 
-def notify_batches_confirmed(batch_ids: Sequence) -> None:
-    supplier_orders = {so.batch_id: so for so in SupplierOrder.objects.filter(batch_id__in=list(batch_ids))}
-    drafts = []
-    for order in _orders_of(batch_ids, Order.Status.CONFIRMED):
-        placed = supplier_orders.get(order.contribution.batch_id)
-        expected = f" Expected delivery: {placed.promised_date:%b %d, %Y}." if placed and placed.promised_date else ""
-        drafts.append(
-            NotificationDraft(
-                user_id=order.buyer_id,
-                order_id=order.id,
-                kind=Kind.ORDER_CONFIRMED,
-                event_key=Kind.ORDER_CONFIRMED,
-                subject=f"Confirmed: {_order_label(order)}",
-                body=f"Your order {_order_label(order)} is confirmed and in production "
-                f"(supplier order {placed.order_number if placed else '—'}).{expected}",
-            )
+def _in_review(**_) -> tuple[sql.Sql, sql.Sql]:
+    fill = sql.decimal_text(sql.Sql(f"b.{sql.column(ProductionBatch, 'fill_basis_points')} / 100.0"), 2)
+    return (
+        sql.concat("In review: ", _order_label()),
+        sql.concat(
+            "The production batch of your order ",
+            _order_label(),
+            " closed at ",
+            fill,
+            "% of the supplier's minimum. Our operations team will confirm it, give it more time, or cancel and "
+            "refund it; you will hear which.",
+        ),
+    )
+
+
+def _extended(*, hours: int, **_) -> tuple[sql.Sql, sql.Sql]:
+    closes = sql.datetime_text_utc(sql.Sql(f"b.{sql.column(ProductionBatch, 'window_closes_at')}"))
+    return (
+        sql.concat("More time to fill: ", _order_label()),
+        sql.concat(
+            "The production batch of your order ",
+            _order_label(),
+            f" has {hours} more hours to reach the supplier's minimum, until ",
+            closes,
+            " UTC.",
+        ),
+    )
+
+
+def _rejected(**_) -> tuple[sql.Sql, sql.Sql]:
+    return (
+        sql.concat("Rejected: ", _order_label()),
+        sql.concat("Your order ", _order_label(), " could not be placed: ", _o("rejection_reason")),
+    )
+
+
+_MESSAGES: dict[str, Callable[..., tuple[sql.Sql, sql.Sql]]] = {
+    Kind.ORDER_CONFIRMED: _confirmed,
+    Kind.ORDER_REFUNDED: _refunded,
+    Kind.BATCH_IN_REVIEW: _in_review,
+    Kind.BATCH_EXTENDED: _extended,
+    Kind.ORDER_REJECTED: _rejected,
+}
+# Events a batch can go through more than once (review after an extension): each is its own event.
+_REPEATABLE = {Kind.BATCH_IN_REVIEW, Kind.BATCH_EXTENDED}
+
+
+def notifications_insert(kind: str, source: sql.Sql, *, now: datetime, **context) -> sql.Sql:
+    """One notification of ``kind`` per order row of ``source`` (``FROM … WHERE …`` with the order
+    as ``o``; ``b`` the batch and ``s`` its supplier order where the message reads them).
+
+    ``context``: ``reason`` for refunds, ``hours`` for extensions. ``ON CONFLICT DO NOTHING``:
+    a second sweep or a redelivered task inserts nothing.
+    """
+    subject, body = _MESSAGES[kind](**context)
+    event_key = f"{kind}:{now.isoformat()}" if kind in _REPEATABLE else kind
+    return sql.on_conflict_do_nothing(
+        sql.insert_select(
+            Notification,
+            {
+                "user": _o("buyer"),
+                "order": _o("id"),
+                "kind": kind,
+                "event_key": event_key,
+                "subject": sql.Sql(f"substr({subject.sql}, 1, 200)", subject.params),
+                "body": body,
+                "created_at": now,
+            },
+            source,
         )
-    notifications_record(drafts)
+    )
 
 
-def notify_batches_cancelled(batch_ids: Sequence, *, reason: str) -> None:
-    drafts = []
-    for order in _orders_of(batch_ids, Order.Status.REFUNDED):
-        amount = order.total_price if order.total_price is not None else Decimal("0.00")
-        drafts.append(
-            NotificationDraft(
-                user_id=order.buyer_id,
-                order_id=order.id,
-                kind=Kind.ORDER_REFUNDED,
-                event_key=Kind.ORDER_REFUNDED,
-                subject=f"Refunded {amount}: {_order_label(order)}",
-                body=f"Your order {_order_label(order)} was refunded in full ({amount}): {reason}.",
-            )
-        )
-    notifications_record(drafts)
+def batch_orders_source(batches: str, *, with_supplier_order: bool = False) -> sql.Sql:
+    """The pooled orders of the batch rows named ``batches`` (a query of ``sql.with_queries``)."""
+    c, o, s = BatchContribution, Order, SupplierOrder
+    batch_id = f"b.{sql.column(ProductionBatch, 'id')}"
+    supplier_order = f" LEFT JOIN {sql.table(s)} s ON s.{sql.column(s, 'batch')} = {batch_id}"
+    return sql.Sql(
+        f"FROM {batches} b INNER JOIN {sql.table(c)} c ON c.{sql.column(c, 'batch')} = {batch_id}"
+        f" INNER JOIN {sql.table(o)} o ON o.{sql.column(o, 'id')} = c.{sql.column(c, 'order')}"
+        f"{supplier_order if with_supplier_order else ''}"
+        f" WHERE o.{sql.column(o, 'workflow_status')} = %s",
+        (Order.Status.POOLED.value,),
+    )
 
 
-def notify_batches_in_review(batch_ids: Sequence, *, now: datetime) -> None:
-    drafts = []
-    for order in _orders_of(batch_ids, Order.Status.POOLED):
-        fill = Decimal(order.contribution.batch.fill_basis_points) / 100
-        drafts.append(
-            NotificationDraft(
-                user_id=order.buyer_id,
-                order_id=order.id,
-                kind=Kind.BATCH_IN_REVIEW,
-                # A batch can come back to review after an extension: each stay is its own event.
-                event_key=f"{Kind.BATCH_IN_REVIEW}:{now.isoformat()}",
-                subject=f"In review: {_order_label(order)}",
-                body=f"The production batch of your order {_order_label(order)} closed at {fill:.2f}% of the "
-                "supplier's minimum. Our operations team will confirm it, give it more time, or cancel and "
-                "refund it; you will hear which.",
-            )
-        )
-    notifications_record(drafts)
-
-
-def notify_batches_extended(batch_ids: Sequence, *, hours: int, now: datetime) -> None:
-    drafts = []
-    for order in _orders_of(batch_ids, Order.Status.POOLED):
-        closes = order.contribution.batch.window_closes_at
-        drafts.append(
-            NotificationDraft(
-                user_id=order.buyer_id,
-                order_id=order.id,
-                kind=Kind.BATCH_EXTENDED,
-                event_key=f"{Kind.BATCH_EXTENDED}:{now.isoformat()}",
-                subject=f"More time to fill: {_order_label(order)}",
-                body=f"The production batch of your order {_order_label(order)} has {hours} more hours to reach "
-                f"the supplier's minimum, until {_when(closes)}.",
-            )
-        )
-    notifications_record(drafts)
-
-
-def notify_orders_rejected(orders: Sequence) -> None:
-    """Orders pooling rejected (``order`` objects with ``buyer_id``, ``rejection_reason``)."""
-    notifications_record(
-        NotificationDraft(
-            user_id=order.buyer_id,
-            order_id=order.id,
-            kind=Kind.ORDER_REJECTED,
-            event_key=Kind.ORDER_REJECTED,
-            subject=f"Rejected: {_order_label(order)}",
-            body=f"Your order {_order_label(order)} could not be placed: {order.rejection_reason}",
-        )
-        for order in orders
+def rejected_orders_source(orders: sql.Sql) -> sql.Sql:
+    """The rejected orders among ``orders`` (``FROM … o`` rows with the order's columns)."""
+    return sql.Sql(
+        f"{orders.sql} WHERE o.{sql.column(Order, 'workflow_status')} = %s",
+        (*orders.params, Order.Status.REJECTED.value),
     )

@@ -7,28 +7,24 @@ its events and side effects in the same transaction (docs/batches.md).
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
-from batches.notifications import (
-    notify_batches_cancelled,
-    notify_batches_confirmed,
-    notify_batches_extended,
-    notify_batches_in_review,
-)
-from orders.models import Order, Refund
+from batches.notifications import batch_orders_source, notifications_insert
+from orders.models import Notification, Order, Refund
+from orders.notifications import notifications_recorded
 from sleekbatch import sql
 from sleekbatch.audit import Action, audit_diff, audit_record
-from sleekbatch.business_events import BusinessKind, business_events_write
+from sleekbatch.business_events import BusinessKind, business_events_insert
 from sleekbatch.correlation import get_correlation_id
 from suppliers.selectors import supplier_offer_lead_times
 from suppliers.services import SupplierOrderLine, supplier_orders_place
@@ -71,15 +67,35 @@ class _Moved:
     target_quantity: int
     supplier_unit_price: Decimal
     offer_id: int
+    fill_basis_points: int
+    created_at: datetime
+    window_closes_at: datetime
 
 
 _RETURNING = tuple(field.name for field in fields(_Moved))
+# The moved rows, as each statement of a transition names them; the notifications write, counted.
+MOVED, NOTIFIED = "moved", "notified"
 
 
-def _compare_and_set(*, batch_ids: Iterable, from_status: str, changes: dict, extra_filter: dict | None = None):
-    """Move the batches among ``batch_ids`` that are still in ``from_status``; the rows it moved.
+def _transition(
+    *,
+    batch_ids: Iterable,
+    from_status: str,
+    changes: dict,
+    writes: Callable[[], dict[str, sql.Sql]],
+    extra_filter: dict | None = None,
+) -> list[_Moved]:
+    """Move the batches among ``batch_ids`` still in ``from_status`` and run ``writes`` over them.
 
-    On PostgreSQL a concurrent transaction that moved a row first makes this UPDATE wait,
+    ``writes()`` gives the statements that follow from the move (events, refunds, the orders'
+    new status, notifications), each reading the moved rows as ``moved``; a ``notified`` write
+    is counted, and the mailing task requested after commit when it recorded any. On
+    PostgreSQL the whole transition is one statement (the UPDATE … RETURNING and every write
+    as its queries), so every write reads the tables as they were before it: a write must not
+    depend on another's effect. On SQLite the writes run one by one in the order given, over
+    the moved rows selected again.
+
+    On PostgreSQL a concurrent transaction that moved a row first makes the UPDATE wait,
     re-check the row after that commit, find the status changed and skip it; on SQLite the
     write lock is held from BEGIN (IMMEDIATE), so nothing interleaves at all.
     """
@@ -87,40 +103,78 @@ def _compare_and_set(*, batch_ids: Iterable, from_status: str, changes: dict, ex
     if not ids:
         return []
     queryset = ProductionBatch.objects.filter(id__in=ids, batch_status=from_status, **(extra_filter or {}))
-    return [_Moved(*row) for row in sql.update_returning(queryset, changes, _RETURNING)]
+    update = sql.update_sql(queryset, changes, _RETURNING)
+    if connection.vendor == "postgresql":
+        rows = sql.fetch_all(
+            _one_statement(update, writes(), final=f"SELECT {MOVED}.*, {{notified}} FROM {MOVED}"),
+            ProductionBatch,
+            _RETURNING,
+        )
+        notifications_recorded(rows[0][-1] if rows else 0)
+        return [_Moved(*row[:-1]) for row in rows]
+    moved = [_Moved(*row) for row in sql.fetch_all(update, ProductionBatch, _RETURNING)]
+    _write_over(moved, writes)
+    return moved
 
 
-def _write_events(moved: Sequence[_Moved], *, kind, from_status, to_status, actor, now, details=None) -> int:
-    """One batch event and one business event per moved batch, both selected from the batch rows
-    (their fill and quantity do not move here), in the transition's transaction."""
+def _write_over(moved: Sequence[_Moved], writes: Callable[[], dict[str, sql.Sql]]) -> None:
+    """Run ``writes`` over rows already moved (``moved``: those rows selected again by id)."""
     if not moved:
-        return 0
-    batch_ids = sql.in_list(ProductionBatch, "id", [row.id for row in moved])
-    batches = sql.Sql(
-        f"FROM {sql.table(ProductionBatch)} WHERE {sql.column(ProductionBatch, 'id')} IN ({batch_ids.sql})",
-        batch_ids.params,
+        return
+    ids = sql.in_list(ProductionBatch, "id", [row.id for row in moved])
+    selected = sql.select_columns(
+        ProductionBatch, _RETURNING, sql.Sql(f"{sql.column(ProductionBatch, 'id')} IN ({ids.sql})", ids.params)
     )
+    if connection.vendor == "postgresql":
+        (notified,) = sql.fetch_one(_one_statement(selected, writes(), final="SELECT {notified}"))
+        notifications_recorded(notified)
+        return
+    for name, statement in writes().items():
+        written = sql.execute(sql.with_queries([(MOVED, selected)], statement))
+        if name == NOTIFIED:
+            notifications_recorded(written)
+
+
+def _one_statement(moved: sql.Sql, writes: dict[str, sql.Sql], *, final: str) -> sql.Sql:
+    """PostgreSQL: ``WITH moved AS (…), <write> AS (…), … <final>``, ``{notified}`` in ``final``
+    standing for the number of notifications recorded."""
+    queries = [(MOVED, moved)]
+    queries += [(name, sql.returning_one(write) if name == NOTIFIED else write) for name, write in writes.items()]
+    notified = f"(SELECT count(*) FROM {NOTIFIED})" if NOTIFIED in writes else "0"
+    return sql.with_queries(queries, sql.Sql(final.format(notified=notified)))
+
+
+def _events(kind, *, from_status, to_status, actor, now, details=None) -> dict[str, sql.Sql]:
+    """One batch event and one business event per moved batch, both selected from the moved rows."""
+    details = details or {}
+    m = _m
     # fill_basis_points is the floor of the fill in hundredths of a percent: exact at 2 places.
-    fill = sql.Sql(f"{sql.column(ProductionBatch, 'fill_basis_points')} / 100.0")
-    written = sql.execute(
-        sql.insert_select(
+    fill = sql.Sql(f"{m('fill_basis_points').sql} / 100.0")
+    writes = {
+        "batch_events": sql.insert_select(
             BatchEvent,
             {
-                "batch": sql.Sql(sql.column(ProductionBatch, "id")),
+                "batch": m("id"),
                 "kind": kind,
                 "from_status": from_status,
                 "to_status": to_status,
                 "fill_percent": fill,
                 "actor": actor.pk if actor is not None else None,
                 "correlation_id": get_correlation_id(),
-                "details": details or {},
+                "details": details,
                 "created_at": now,
             },
-            batches,
+            sql.Sql(f"FROM {MOVED} m"),
         )
-    )
-    business_events_write(_business_event(kind, from_status, now=now, fill=fill, details=details or {}), batches)
-    return written
+    }
+    business = _business_event(kind, from_status, now=now, fill=fill, details=details)
+    if business is not None:
+        writes["business_events"] = business
+    return writes
+
+
+def _m(name: str) -> sql.Sql:
+    return sql.Sql(f"m.{sql.column(ProductionBatch, name)}")
 
 
 _BUSINESS_KINDS = {
@@ -131,56 +185,57 @@ _BUSINESS_KINDS = {
 }
 
 
-def _business_event(kind, from_status, *, now, fill: sql.Sql, details: dict) -> dict:
-    """The business event of a transition, as columns of the moved batch rows."""
-    column = sql.column
+def _business_event(kind, from_status, *, now, fill: sql.Sql, details: dict) -> sql.Sql | None:
+    """The business event of a transition, over the moved rows (None when events are off)."""
+    m = _m
     values = {
         "occurred_at": now,
-        "product_type": sql.Sql(column(ProductionBatch, "product_type")),
-        "batch_id": sql.Sql(column(ProductionBatch, "id")),
-        "supplier_id": sql.Sql(column(ProductionBatch, "supplier")),
-        "quantity": sql.Sql(column(ProductionBatch, "current_quantity")),
+        "product_type": m("product_type"),
+        "batch_id": m("id"),
+        "supplier_id": m("supplier"),
+        "quantity": m("current_quantity"),
         "fill_percent": fill,
-        "batch_opened_at": sql.Sql(column(ProductionBatch, "created_at")),
+        "batch_opened_at": m("created_at"),
         "reason": details.get("reason", ""),
     }
+    source = sql.Sql(f"FROM {MOVED} m")
     if kind == BatchEvent.Kind.CONFIRMED:
-        # Revenue: the total price of the batch's pooled orders, read before they move to confirmed.
+        # Revenue: the total price of the batch's pooled orders, read before they move to confirmed;
+        # one grouped join over all the moved batches (a subquery per batch let the planner scan
+        # every pooled order once per batch when its statistics predate the pooling).
         o, c = Order, BatchContribution
-        revenue = sql.Sql(
-            f"(SELECT COALESCE(SUM(o.{column(o, 'total_price')}), 0) FROM {sql.table(o)} o"
-            f" INNER JOIN {sql.table(c)} c ON c.{column(c, 'order')} = o.{column(o, 'id')}"
-            f" WHERE c.{column(c, 'batch')} = {sql.table(ProductionBatch)}.{column(ProductionBatch, 'id')}"
-            f" AND o.{column(o, 'workflow_status')} = %s)",
+        source = sql.Sql(
+            f"FROM {MOVED} m LEFT JOIN (SELECT c.{sql.column(c, 'batch')} AS batch_id,"
+            f" SUM(o.{sql.column(o, 'total_price')}) AS revenue FROM {MOVED} mb"
+            f" INNER JOIN {sql.table(c)} c ON c.{sql.column(c, 'batch')} = mb.{sql.column(ProductionBatch, 'id')}"
+            f" INNER JOIN {sql.table(o)} o ON o.{sql.column(o, 'id')} = c.{sql.column(c, 'order')}"
+            f" WHERE o.{sql.column(o, 'workflow_status')} = %s GROUP BY c.{sql.column(c, 'batch')}) r"
+            f" ON r.batch_id = m.{sql.column(ProductionBatch, 'id')}",
             (Order.Status.POOLED.value,),
         )
         approved = from_status == Status.ADMIN_REVIEW
-        return {
-            **values,
-            "kind": BusinessKind.BATCH_APPROVED if approved else BusinessKind.BATCH_CONFIRMED,
-            "amount": revenue,
-        }
+        values["kind"] = BusinessKind.BATCH_APPROVED if approved else BusinessKind.BATCH_CONFIRMED
+        values["amount"] = sql.Sql("COALESCE(r.revenue, 0)")
+    else:
+        values["kind"] = _BUSINESS_KINDS[kind]
     if kind == BatchEvent.Kind.EXTENDED:
         values["duration_seconds"] = details["hours"] * 3600
-    return {**values, "kind": _BUSINESS_KINDS[kind]}
+    return business_events_insert(values, source)
 
 
-def _refund_pooled_orders(moved: Sequence[_Moved], *, reason: str, now) -> int:
+def _refunds(*, reason: str, now) -> dict[str, sql.Sql]:
     """One refund, and its business event, per pooled order of the moved batches, for the order's total price."""
-    if not moved:
-        return 0
-    batch_ids = sql.in_list(BatchContribution, "batch", [row.id for row in moved])
     order_id, contribution_order_id = sql.column(Order, "id"), sql.column(BatchContribution, "order")
     pooled_orders = sql.Sql(
-        f"FROM {sql.table(Order)} o INNER JOIN {sql.table(BatchContribution)} c"
-        f" ON c.{contribution_order_id} = o.{order_id}"
-        f" WHERE o.{sql.column(Order, 'workflow_status')} = %s"
-        f" AND c.{sql.column(BatchContribution, 'batch')} IN ({batch_ids.sql})",
-        (Order.Status.POOLED, *batch_ids.params),
+        f"FROM {MOVED} m INNER JOIN {sql.table(BatchContribution)} c"
+        f" ON c.{sql.column(BatchContribution, 'batch')} = m.{sql.column(ProductionBatch, 'id')}"
+        f" INNER JOIN {sql.table(Order)} o ON o.{order_id} = c.{contribution_order_id}"
+        f" WHERE o.{sql.column(Order, 'workflow_status')} = %s",
+        (Order.Status.POOLED.value,),
     )
     amount = sql.Sql(f"COALESCE(o.{sql.column(Order, 'total_price')}, 0)")
-    refunds = sql.execute(
-        sql.insert_select(
+    writes = {
+        "refunds": sql.insert_select(
             Refund,
             {
                 "order": sql.Sql(f"o.{order_id}"),
@@ -191,8 +246,8 @@ def _refund_pooled_orders(moved: Sequence[_Moved], *, reason: str, now) -> int:
             },
             pooled_orders,
         )
-    )
-    business_events_write(
+    }
+    events = business_events_insert(
         {
             "kind": BusinessKind.REFUND_ISSUED,
             "occurred_at": now,
@@ -204,7 +259,32 @@ def _refund_pooled_orders(moved: Sequence[_Moved], *, reason: str, now) -> int:
         },
         pooled_orders,
     )
-    return refunds
+    if events is not None:
+        writes["refund_events"] = events
+    return writes
+
+
+def _pooled_orders_become(status: str, *, now) -> dict[str, sql.Sql]:
+    """The pooled orders of the moved batches move to ``status`` (the last write: on SQLite the
+    writes before it still find them pooled)."""
+    c, o = BatchContribution, Order
+    return {
+        "orders_moved": sql.update_where(
+            Order,
+            {"workflow_status": status, "updated_at": now},
+            sql.Sql(
+                f"{sql.column(o, 'workflow_status')} = %s AND {sql.column(o, 'id')} IN"
+                f" (SELECT c.{sql.column(c, 'order')} FROM {sql.table(c)} c INNER JOIN {MOVED} m"
+                f" ON m.{sql.column(ProductionBatch, 'id')} = c.{sql.column(c, 'batch')})",
+                (Order.Status.POOLED.value,),
+            ),
+        )
+    }
+
+
+def _notified(kind: str, *, now, with_supplier_order: bool = False, **context) -> dict[str, sql.Sql]:
+    source = batch_orders_source(MOVED, with_supplier_order=with_supplier_order)
+    return {NOTIFIED: notifications_insert(kind, source, now=now, **context)}
 
 
 # --- set-based transitions -------------------------------------------------------------------
@@ -215,10 +295,13 @@ def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, acto
     now = now or timezone.now()
     correlation_id = get_correlation_id()
     with transaction.atomic():
-        moved = _compare_and_set(
+        # The supplier orders need the moved rows in Python (their lead times, numbers), so the
+        # move is a statement of its own here and what follows from it the next one.
+        moved = _transition(
             batch_ids=batch_ids,
             from_status=from_status,
             changes={"batch_status": Status.CONFIRMED, "confirmed_at": now, "updated_at": now},
+            writes=dict,
         )
         if not moved:
             return []
@@ -238,16 +321,16 @@ def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, acto
             ],
             now=now,
         )
-        _write_events(
+        _write_over(
             moved,
-            kind=BatchEvent.Kind.CONFIRMED,
-            from_status=from_status,
-            to_status=Status.CONFIRMED,
-            actor=actor,
-            now=now,
+            lambda: {
+                **_events(
+                    BatchEvent.Kind.CONFIRMED, from_status=from_status, to_status=Status.CONFIRMED, actor=actor, now=now
+                ),
+                **_notified(Notification.Kind.ORDER_CONFIRMED, now=now, with_supplier_order=True),
+                **_pooled_orders_become(Order.Status.CONFIRMED, now=now),
+            },
         )
-        _pooled_orders_of(moved).update(workflow_status=Order.Status.CONFIRMED, updated_at=now)
-        notify_batches_confirmed([row.id for row in moved])
     return [row.id for row in moved]
 
 
@@ -255,20 +338,21 @@ def batches_send_to_review(*, batch_ids: Iterable, actor=None, now: datetime | N
     """Window closed between the review and confirm thresholds: park for a human, act on nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        moved = _compare_and_set(
+        moved = _transition(
             batch_ids=batch_ids,
             from_status=Status.OPEN,
             changes={"batch_status": Status.ADMIN_REVIEW, "review_started_at": now, "updated_at": now},
+            writes=lambda: {
+                **_events(
+                    BatchEvent.Kind.ADMIN_REVIEW,
+                    from_status=Status.OPEN,
+                    to_status=Status.ADMIN_REVIEW,
+                    actor=actor,
+                    now=now,
+                ),
+                **_notified(Notification.Kind.BATCH_IN_REVIEW, now=now),
+            },
         )
-        _write_events(
-            moved,
-            kind=BatchEvent.Kind.ADMIN_REVIEW,
-            from_status=Status.OPEN,
-            to_status=Status.ADMIN_REVIEW,
-            actor=actor,
-            now=now,
-        )
-        notify_batches_in_review([row.id for row in moved], now=now)
     return [row.id for row in moved]
 
 
@@ -278,26 +362,26 @@ def batches_cancel(
     """Cancel: one refund per pooled order for its total price, orders → ``refunded``."""
     now = now or timezone.now()
     with transaction.atomic():
-        moved = _compare_and_set(
+        moved = _transition(
             batch_ids=batch_ids,
             from_status=from_status,
             changes={"batch_status": Status.CANCELLED, "cancelled_at": now, "updated_at": now},
+            writes=lambda: {
+                **_refunds(reason=reason, now=now),
+                **_events(
+                    BatchEvent.Kind.CANCELLED,
+                    from_status=from_status,
+                    to_status=Status.CANCELLED,
+                    actor=actor,
+                    now=now,
+                    details={"reason": reason},
+                ),
+                **_notified(Notification.Kind.ORDER_REFUNDED, now=now, reason=reason),
+                **_pooled_orders_become(Order.Status.REFUNDED, now=now),
+            },
         )
-        if not moved:
-            return []
-        refunds = _refund_pooled_orders(moved, reason=reason, now=now)
-        _write_events(
-            moved,
-            kind=BatchEvent.Kind.CANCELLED,
-            from_status=from_status,
-            to_status=Status.CANCELLED,
-            actor=actor,
-            now=now,
-            details={"reason": reason},
-        )
-        logger.info("batches.cancelled", extra={"batches": len(moved), "refunds": refunds})
-        _pooled_orders_of(moved).update(workflow_status=Order.Status.REFUNDED, updated_at=now)
-        notify_batches_cancelled([row.id for row in moved], reason=reason)
+        if moved:
+            logger.info("batches.cancelled", extra={"batches": len(moved)})
     return [row.id for row in moved]
 
 
@@ -305,19 +389,14 @@ def batches_mark_nearing_target(*, batch_ids: Iterable, now: datetime | None = N
     """The ``nearing_target`` event, at most once in a batch's life (``nearing_target_at`` is the flag)."""
     now = now or timezone.now()
     with transaction.atomic():
-        moved = _compare_and_set(
+        moved = _transition(
             batch_ids=batch_ids,
             from_status=Status.OPEN,
             changes={"nearing_target_at": now, "updated_at": now},
             extra_filter={"nearing_target_at__isnull": True},
-        )
-        _write_events(
-            moved,
-            kind=BatchEvent.Kind.NEARING_TARGET,
-            from_status=Status.OPEN,
-            to_status=Status.OPEN,
-            actor=None,
-            now=now,
+            writes=lambda: _events(
+                BatchEvent.Kind.NEARING_TARGET, from_status=Status.OPEN, to_status=Status.OPEN, actor=None, now=now
+            ),
         )
     return [row.id for row in moved]
 
@@ -329,7 +408,7 @@ def batches_extend_window(*, batch_ids: Iterable, hours: int, actor=None, now: d
     now = now or timezone.now()
     extension = timedelta(hours=hours)
     with transaction.atomic():
-        moved = _compare_and_set(
+        moved = _transition(
             batch_ids=batch_ids,
             from_status=Status.ADMIN_REVIEW,
             changes={
@@ -338,24 +417,19 @@ def batches_extend_window(*, batch_ids: Iterable, hours: int, actor=None, now: d
                 "review_started_at": None,
                 "updated_at": now,
             },
+            writes=lambda: {
+                **_events(
+                    BatchEvent.Kind.EXTENDED,
+                    from_status=Status.ADMIN_REVIEW,
+                    to_status=Status.OPEN,
+                    actor=actor,
+                    now=now,
+                    details={"hours": hours},
+                ),
+                **_notified(Notification.Kind.BATCH_EXTENDED, now=now, hours=hours),
+            },
         )
-        _write_events(
-            moved,
-            kind=BatchEvent.Kind.EXTENDED,
-            from_status=Status.ADMIN_REVIEW,
-            to_status=Status.OPEN,
-            actor=actor,
-            now=now,
-            details={"hours": hours},
-        )
-        notify_batches_extended([row.id for row in moved], hours=hours, now=now)
     return [row.id for row in moved]
-
-
-def _pooled_orders_of(moved: Sequence[_Moved]):
-    return Order.objects.filter(
-        contribution__batch_id__in=[row.id for row in moved], workflow_status=Order.Status.POOLED
-    )
 
 
 # --- single-batch decisions (the review queue, the API, the admin) -------------------------------

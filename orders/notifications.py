@@ -1,15 +1,13 @@
 """Buyer notifications: recorded with the change that causes them, emailed in chunks after commit.
 
-A transition records the notifications of all the orders it moved in one INSERT (rows already
-recorded for the same order and event are skipped by the unique constraint), and asks for one
-mailing task after its commit, however many orders it touched. The task sends what is pending
-in chunks over one mail connection per chunk, and leaves out the kinds a user opted out of.
+A transition records the notifications of all the orders it moved in the statement that moves
+them (rows already recorded for the same order and event are skipped by the unique constraint),
+and asks for one mailing task after its commit, however many orders it touched. The task sends
+what is pending in chunks over one mail connection per chunk, and leaves out the kinds a user
+opted out of.
 """
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -24,37 +22,15 @@ logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 
 
-@dataclass(frozen=True)
-class NotificationDraft:
-    user_id: int
-    order_id: UUID
-    kind: str
-    event_key: str
-    subject: str
-    body: str
+def notifications_recorded(count: int) -> None:
+    """Ask for one mailing task after commit, when the statement just run recorded ``count`` notifications.
 
-
-def notifications_record(drafts: Iterable[NotificationDraft]) -> None:
-    """Store the drafts in one INSERT, skipping any already recorded; mail them after commit.
-
-    Call it inside the transaction that makes the change, so the notification exists exactly
-    when the change does.
+    Notifications are written by the statement that makes the change (batches.notifications), so
+    they exist exactly when the change does; one task per transition, however many orders it
+    touched, and none for a rolled-back one.
     """
-    rows = [
-        Notification(
-            user_id=draft.user_id,
-            order_id=draft.order_id,
-            kind=draft.kind,
-            event_key=draft.event_key,
-            subject=draft.subject[:200],
-            body=draft.body,
-        )
-        for draft in drafts
-    ]
-    if not rows:
-        return
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(request_notification_emails)
+    if count:
+        transaction.on_commit(request_notification_emails)
 
 
 # The mailer task's stable name; sent by name because orders.tasks imports this module.

@@ -140,24 +140,129 @@ def fetch_one(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> tuple | None:
         return cursor.fetchone()
 
 
-def update_returning(queryset: QuerySet, changes: Mapping[str, Any], returning: Sequence[str]) -> list[tuple]:
-    """``UPDATE … SET changes WHERE <the queryset's filter> RETURNING returning``, values as Python.
+def update_sql(queryset: QuerySet, changes: Mapping[str, Any], returning: Sequence[str]) -> Sql:
+    """``UPDATE … SET changes WHERE <the queryset's filter> RETURNING returning`` (columns of ``returning``).
 
     The ORM writes the UPDATE (expressions, parameter adaptation, the WHERE) exactly as
     ``QuerySet.update()`` would; Django 5.2 has no RETURNING for updates, so it is appended.
-    Only the rows this statement changed come back: the compare-and-set of a transition.
     """
-    model = queryset.model
     connection = connections[queryset.db]
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(changes)
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    fields = [model._meta.get_field(name) for name in returning]
-    returned = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {returned}", params)
+    statement, params = query.get_compiler(connection=connection).as_sql()
+    returned = ", ".join(column(queryset.model, name, using=queryset.db) for name in returning)
+    return Sql(f"{statement} RETURNING {returned}", tuple(params))
+
+
+def update_returning(queryset: QuerySet, changes: Mapping[str, Any], returning: Sequence[str]) -> list[tuple]:
+    """Run ``update_sql``: only the rows this statement changed come back (a transition's
+    compare-and-set), values as Python."""
+    return fetch_all(update_sql(queryset, changes, returning), queryset.model, returning, using=queryset.db)
+
+
+def fetch_all(
+    statement: Sql, model: type[Model], names: Sequence[str], *, using: str = DEFAULT_DB_ALIAS
+) -> list[tuple]:
+    """Run a statement whose first columns are the fields ``names`` of ``model``; its rows, those
+    values as Python (further columns as the driver gives them)."""
+    fields = [model._meta.get_field(name) for name in names]
+    with connections[using].cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
         rows = cursor.fetchall()
-    return [tuple(_to_python(field, value) for field, value in zip(fields, row, strict=True)) for row in rows]
+    return [
+        (
+            *(_to_python(field, value) for field, value in zip(fields, row[: len(fields)], strict=True)),
+            *row[len(fields) :],
+        )
+        for row in rows
+    ]
+
+
+def update_where(model: type[Model], changes: Mapping[str, Any], where: Sql) -> Sql:
+    """``UPDATE <model> SET … WHERE where``: constants prepared by their fields as the ORM would."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields = [model._meta.get_field(name) for name in changes]
+    assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
+    values = tuple(
+        field.get_db_prep_save(value, connection) for field, value in zip(fields, changes.values(), strict=True)
+    )
+    return Sql(f"UPDATE {table(model)} SET {assignments} WHERE {where.sql}", (*values, *where.params))
+
+
+def with_queries(queries: Sequence[tuple[str, Sql]], final: Sql) -> Sql:
+    """``WITH name AS (query), … final``: on PostgreSQL a query may write (``UPDATE … RETURNING``,
+    ``INSERT … RETURNING``), so one statement moves rows and writes what follows from them.
+
+    Every query reads the database as it was when the statement began, and the rows of the
+    earlier queries through their names; SQLite accepts one plain ``WITH`` before an INSERT,
+    UPDATE or SELECT.
+    """
+    parts = ", ".join(f"{name} AS ({query.sql})" for name, query in queries)
+    return Sql(
+        f"WITH {parts} {final.sql}", tuple(param for _, query in queries for param in query.params) + final.params
+    )
+
+
+def select_columns(model: type[Model], names: Sequence[str], where: Sql, *, alias: str = "") -> Sql:
+    """``SELECT <columns of names> FROM <model> WHERE …``: the rows an ``update_sql`` would return."""
+    prefix = f"{alias}." if alias else ""
+    columns = ", ".join(f"{prefix}{column(model, name)}" for name in names)
+    return Sql(f"SELECT {columns} FROM {table(model)} {alias} WHERE {where.sql}", where.params)
+
+
+def on_conflict_do_nothing(insert: Sql) -> Sql:
+    """An ``insert_select`` that skips rows a unique constraint already holds (its source needs a WHERE)."""
+    return Sql(f"{insert.sql} ON CONFLICT DO NOTHING", insert.params)
+
+
+def returning_one(statement: Sql) -> Sql:
+    """``… RETURNING 1``: a writing query of ``with_queries`` whose rows are counted afterwards."""
+    return Sql(f"{statement.sql} RETURNING 1", statement.params)
+
+
+# --- text built in the statement (messages over many rows), the same on PostgreSQL and SQLite ---
+
+
+def concat(*parts: "Sql | str") -> Sql:
+    """``a || b || …``: a ``str`` is a constant, an ``Sql`` an expression (NULL makes the whole NULL)."""
+    pieces, params = [], []
+    for part in parts:
+        if isinstance(part, Sql):
+            pieces.append(f"({part.sql})")
+            params.extend(part.params)
+        else:
+            pieces.append("%s")
+            params.append(part)
+    return Sql(" || ".join(pieces), tuple(params))
+
+
+def _vendor(using: str = DEFAULT_DB_ALIAS) -> str:
+    return connections[using].vendor
+
+
+def text_prefix(expression: Sql, length: int) -> Sql:
+    """The first ``length`` characters of a value as text (a UUID's as ``str(uuid)[:8]`` would give
+    them for ``length`` ≤ 8: SQLite stores the hex digits, PostgreSQL prints them)."""
+    return Sql(f"substr(CAST({expression.sql} AS TEXT), 1, {int(length)})", expression.params)
+
+
+def decimal_text(expression: Sql, places: int) -> Sql:
+    """A number as text with exactly ``places`` decimals, as ``f"{value:.{places}f}"`` gives it."""
+    places = int(places)
+    if _vendor() == "postgresql":
+        return Sql(f"CAST(round(CAST({expression.sql} AS numeric), {places}) AS TEXT)", expression.params)
+    return Sql(f"printf('%%.{places}f', {expression.sql})", expression.params)
+
+
+def date_text(expression: Sql) -> Sql:
+    """A date as ``f"{value:%b %d, %Y}"`` gives it (``Nov 28, 2026``)."""
+    if _vendor() == "postgresql":
+        return Sql(f"to_char({expression.sql}, 'Mon DD, YYYY')", expression.params)
+    return Sql(
+        f"substr('JanFebMarAprMayJunJulAugSepOctNovDec', CAST(strftime('%%m', {expression.sql}) AS INTEGER) * 3 - 2, 3)"
+        f" || strftime(' %%d, %%Y', {expression.sql})",
+        expression.params * 2,
+    )
 
 
 def _to_python(field, value):
@@ -206,3 +311,11 @@ def advisory_xact_lock(namespace: int, key: int, *, wait: bool) -> bool:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(f"SELECT {function}(%s, %s)", [namespace, key])
         return True if wait else cursor.fetchone()[0]
+
+
+def datetime_text_utc(expression: Sql) -> Sql:
+    """A timestamp in UTC as ``f"{value:%b %d, %Y %H:%M}"`` gives it (``Nov 28, 2026 20:35``)."""
+    if _vendor() == "postgresql":
+        return Sql(f"to_char({expression.sql} AT TIME ZONE 'UTC', 'Mon DD, YYYY HH24:MI')", expression.params)
+    day = date_text(expression)
+    return Sql(f"{day.sql} || strftime(' %%H:%%M', {expression.sql})", (*day.params, *expression.params))

@@ -2,12 +2,15 @@
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from batches import state
 from batches.models import ProductionBatch
+from batches.notifications import notifications_insert
 from batches.orchestration import orchestration_sweep
 from orders.models import Notification, NotificationOptOut, Order
 from orders.notifications import notification_emails_send
+from sleekbatch import sql
 from suppliers.models import SupplierOrder
 from tests.batches.factories import PooledOrderFactory, batch_filled_to, batch_in_review
 from tests.factories import BatchContributionFactory
@@ -72,15 +75,40 @@ def test_a_sweep_run_twice_notifies_once_per_order(alice, sent_tasks):
 def test_recording_the_same_event_again_inserts_nothing(alice):
     # given: a batch cancelled, its notifications recorded
     batch = batch_in_review(55, orders=3)
-    state.batches_cancel(batch_ids=[batch.id], from_status="admin_review", reason="test")
+    now = timezone.now()
+    state.batches_cancel(batch_ids=[batch.id], from_status="admin_review", reason="test", now=now)
+    bodies = set(Notification.objects.values_list("body", flat=True))
 
     # when: the same notifications are recorded again (a redelivered task, a bug)
-    from batches.notifications import notify_batches_cancelled
+    orders = sql.Sql(f"FROM {sql.table(Order)} o WHERE 1 = 1")
+    written = sql.execute(notifications_insert(Kind.ORDER_REFUNDED, orders, now=now, reason="again"))
 
-    notify_batches_cancelled([batch.id], reason="test")
+    # then: nothing written, nothing overwritten
+    assert written == 0
+    assert Notification.objects.count() == 3
+    assert set(Notification.objects.values_list("body", flat=True)) == bodies
+
+
+def test_each_message_reads_its_order_batch_and_supplier_order(alice, django_capture_on_commit_callbacks):
+    # given: alice's order of 10 at 12.50 in a batch that closed at 50 % and goes to review
+    batch = batch_filled_to(40, window_closed=True, orders=1)
+    order = _alices_order_in(batch, alice)
+    Order.objects.filter(id=order.id).update(total_price="125.00")
+    label = f"10 × {order.product_type} (order {str(order.id)[:8]})"
+
+    # when: review, then cancel
+    orchestration_sweep()
+    state.batches_cancel(batch_ids=[batch.id], from_status="admin_review", reason="Out of stock")
 
     # then
-    assert Notification.objects.count() == 3
+    review = Notification.objects.get(order=order, kind=Kind.BATCH_IN_REVIEW)
+    refund = Notification.objects.get(order=order, kind=Kind.ORDER_REFUNDED)
+    fill = ProductionBatch.objects.get(id=batch.id).fill_basis_points / 100
+    assert review.subject == f"In review: {label}"
+    assert f"closed at {fill:.2f}% of the supplier's minimum" in review.body
+    assert refund.subject == f"Refunded 125.00: {label}"
+    assert refund.body == f"Your order {label} was refunded in full (125.00): Out of stock."
+    assert refund.user == alice and refund.email_status == Notification.Email.PENDING
 
 
 def test_cancelling_500_orders_asks_for_one_mailing_task(sent_tasks, django_capture_on_commit_callbacks):
