@@ -7,7 +7,7 @@ orders it moved in the same statement as the move (docs/batches.md). Rows alread
 the same order and event are skipped by the unique constraint.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from batches.models import BatchContribution, ProductionBatch
@@ -135,9 +135,11 @@ def batch_orders_source(batches: str, *, with_supplier_order: bool = False) -> s
     )
 
 
-def rejected_orders_source(orders: sql.Sql) -> sql.Sql:
-    """The rejected orders among ``orders`` (``FROM … o`` rows with the order's columns)."""
-    return sql.Sql(
-        f"{orders.sql} WHERE o.{sql.column(Order, 'workflow_status')} = %s",
-        (*orders.params, Order.Status.REJECTED.value),
-    )
+def rejected_orders_source(orders: str, *, ids: Sequence | None = None) -> sql.Sql:
+    """The rejected orders among the rows named ``orders`` (the order table, or a query with the
+    order's columns), only those of ``ids`` when given."""
+    where = sql.Sql(f"o.{sql.column(Order, 'workflow_status')} = %s", (Order.Status.REJECTED.value,))
+    if ids is not None:
+        listed = sql.in_list(Order, "id", ids)
+        where = sql.Sql(f"{where.sql} AND o.{sql.column(Order, 'id')} IN ({listed.sql})", where.params + listed.params)
+    return sql.Sql(f"FROM {orders} o WHERE {where.sql}", where.params)

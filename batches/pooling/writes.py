@@ -12,9 +12,11 @@ from django.db import connection
 from django.db.models import F
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
+from batches.notifications import notifications_insert, rejected_orders_source
 from batches.pooling.routing import BatchSlot, ClaimPlan, OrderRoute
 from batches.tasks import orchestrate_batches
-from orders.models import Order
+from orders.models import Notification, Order
+from orders.notifications import notifications_recorded
 from sleekbatch import sql
 from sleekbatch.business_events import BusinessKind, business_events_insert, business_events_write, outcome_kind_sql
 from sleekbatch.correlation import get_correlation_id
@@ -228,8 +230,17 @@ def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
     ]
     order = {
         name: sql.column(Order, name)
-        for name in (*_DECIDED_FIELDS, "quantity", "style_details", "created_at", "product_type", "correlation_id")
+        for name in (
+            *_DECIDED_FIELDS,
+            "quantity",
+            "style_details",
+            "created_at",
+            "product_type",
+            "correlation_id",
+            "buyer",
+        )
     }
+    rejected_moved = rejected_orders_source("moved")
     assignments = ", ".join(f"{order[name]} = d.{name}" for name in _DECIDED_FIELDS if name != "id")
     contributions = sql.insert_select(
         BatchContribution,
@@ -267,7 +278,9 @@ def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
         ),
     )
     recorded = sql.Sql(f", recorded AS ({events.sql})", events.params) if events else sql.Sql("")
-    (moved,) = sql.fetch_one(
+    # The rejected orders' buyers are told, in the same statement.
+    notified = sql.returning_one(notifications_insert(Notification.Kind.ORDER_REJECTED, rejected_moved, now=now))
+    (moved, notifications) = sql.fetch_one(
         sql.Sql(
             f"WITH moved AS ("
             f" UPDATE {sql.table(Order)} AS o SET {assignments},"
@@ -277,13 +290,22 @@ def _move_orders_postgres(routes: list[OrderRoute], now: datetime) -> int:
             f" RETURNING o.{order['id']} AS id, o.{order['quantity']} AS quantity,"
             f" o.{order['style_details']} AS style_details, d.unit_price, d.batch_id,"
             f" o.{order['created_at']} AS created_at, o.{order['product_type']} AS product_type,"
-            f" o.{order['correlation_id']} AS correlation_id, d.workflow_status, d.is_batch_order,"
-            f" d.total_price, d.rejection_reason"
-            f"), contributed AS ({contributions.sql}){recorded.sql}"
-            f" SELECT count(*) FROM moved",
-            (now, now, json.dumps(rows), Order.Status.SUBMITTED.value, *contributions.params, *recorded.params),
+            f" o.{order['correlation_id']} AS correlation_id, o.{order['buyer']} AS {order['buyer']},"
+            f" d.workflow_status, d.is_batch_order, d.total_price, d.rejection_reason"
+            f"), contributed AS ({contributions.sql}){recorded.sql}, notified AS ({notified.sql})"
+            f" SELECT count(*), (SELECT count(*) FROM notified) FROM moved",
+            (
+                now,
+                now,
+                json.dumps(rows),
+                Order.Status.SUBMITTED.value,
+                *contributions.params,
+                *recorded.params,
+                *notified.params,
+            ),
         )
     )
+    notifications_recorded(notifications)
     return moved
 
 
@@ -372,6 +394,10 @@ def _move_orders_portable(routes: list[OrderRoute], now: datetime) -> int:
     fields = ["workflow_status", "is_batch_order", "unit_price", "total_price", "rejection_reason"]
     moved = Order.objects.bulk_update(orders, [*fields, "pooled_at", "updated_at"])
     _record_order_events_portable([route.order.id for route in routes], now)
+    rejected = [route.order.id for route in routes if route.status == Order.Status.REJECTED]
+    if rejected:
+        source = rejected_orders_source(sql.table(Order), ids=rejected)
+        notifications_recorded(sql.execute(notifications_insert(Notification.Kind.ORDER_REJECTED, source, now=now)))
     return moved
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from batches.pooling import pooling_claim
-from orders.models import Order
+from orders.models import Notification, Order
 from suppliers.models import SupplierOrder
 from tests.pooling.conftest import open_batch, submitted
 
@@ -214,6 +214,44 @@ def test_it_rejects_what_no_supplier_can_make_with_a_reason(hoodie_offer, orches
         assert not BatchContribution.objects.filter(order=rejected).exists()
     assert not SupplierOrder.objects.exists()
     assert fine.workflow_status == Order.Status.POOLED
+
+
+def test_a_rejected_order_tells_its_buyer_why_and_asks_for_the_mail_after_commit(
+    hoodie_offer, orchestration_requests, monkeypatch
+):
+    # given: one order nobody makes, one that pools
+    from orders import notifications
+
+    sent = []
+    monkeypatch.setattr(notifications.app, "send_task", lambda name, *a, **kw: sent.append(name))
+    nobody_makes_it = submitted(product_type="umbrella")
+    fine = submitted()
+
+    # when
+    pooling_claim()
+
+    # then: one rejected notification, for that order's buyer, with the reason; the mailer once
+    notification = Notification.objects.get()
+    label = f"10 × umbrella (order {str(nobody_makes_it.id)[:8]})"
+    assert (notification.order_id, notification.user_id) == (nobody_makes_it.id, nobody_makes_it.buyer_id)
+    assert notification.kind == Notification.Kind.ORDER_REJECTED
+    assert notification.subject == f"Rejected: {label}"
+    assert notification.body == f"Your order {label} could not be placed: No active supplier offer for 'umbrella'."
+    assert not Notification.objects.filter(order=fine).exists()
+    assert sent == ["orders.send_notification_emails"]
+
+
+def test_a_claim_without_rejections_records_no_notification_and_sends_no_mail(
+    hoodie_offer, orchestration_requests, monkeypatch
+):
+    from orders import notifications
+
+    sent = []
+    monkeypatch.setattr(notifications.app, "send_task", lambda name, *a, **kw: sent.append(name))
+    submitted()
+    pooling_claim()
+    assert not Notification.objects.exists()
+    assert sent == []
 
 
 def test_it_opens_no_more_batches_than_the_quantities_need(hoodie_offer, orchestration_requests):
