@@ -9,8 +9,10 @@ which is atomic within one filesystem.
 
 import os
 import uuid
-from time import monotonic
+from queue import Empty
+from time import monotonic, sleep
 
+from celery.worker import state as worker_state
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
@@ -32,3 +34,28 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    def drain_events(self, connection, timeout=None):
+        """kombu's polling loop, returning at once when the worker has been asked to stop.
+
+        A worker on a polling transport (celery's synloop) asks for up to 2 s of messages at a
+        time and looks at a shutdown request only in between, so a warm shutdown waited out the
+        rest of that poll first.
+        """
+        started = monotonic()
+        polling_interval = self.polling_interval
+        if timeout and polling_interval and polling_interval > timeout:
+            polling_interval = timeout
+        while True:
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+                return
+            except Empty:
+                if _worker_stopping() or (timeout is not None and monotonic() - started >= timeout):
+                    raise TimeoutError() from None
+                if polling_interval is not None:
+                    sleep(polling_interval)
+
+
+def _worker_stopping() -> bool:
+    return worker_state.should_stop is not None or worker_state.should_terminate is not None

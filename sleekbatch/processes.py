@@ -11,18 +11,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def stop_process_groups(procs: list[subprocess.Popen], timeout: float = 30) -> None:
-    """SIGTERM each process group (a worker and its prefork children), SIGKILL what outlives the timeout."""
+def signal_stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM the leader of each process still running: a warm shutdown (see stop_process_groups)."""
     for proc in procs:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.kill(proc.pid, signal.SIGTERM)
+
+
+def stop_process_groups(procs: list[subprocess.Popen], timeout: float = 30) -> None:
+    """Stop each process with SIGTERM to its leader only (a warm shutdown), SIGKILL to its whole
+    group for what outlives the timeout.
+
+    The leader (a Celery worker's main process, gunicorn's master) stops its own children. Signalling
+    the whole group killed a worker's prefork children while one held the pool's queue lock, and the
+    worker's exit then blocked on that lock until the SIGKILL, 30 s later (billiard's
+    ``_help_stuff_finish``).
+    """
+    signal_stop(procs)
     deadline = time.monotonic() + timeout
     for proc in procs:
         try:
             proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
             proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # a child the leader left behind
 
 
 class CeleryWorkers:
