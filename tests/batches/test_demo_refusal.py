@@ -21,7 +21,7 @@ def test_the_demo_refuses_orders_it_did_not_create(seeded, settings):
 
     # when / then
     with pytest.raises(CommandError, match=r"holds 1 order\(s\) and 0 batch\(es\) the demo did not create"):
-        call_command("demo", "--orders", "1")
+        call_command("demo")
     assert order.__class__.objects.filter(id=order.id).exists()
 
 
@@ -30,11 +30,11 @@ def test_the_demo_refuses_batches_of_suppliers_it_did_not_seed(seeded, settings)
         pytest.skip("the production-profile refusal comes first; tested below")
     batch = ProductionBatchFactory()
     with pytest.raises(CommandError, match=r"0 order\(s\) and 1 batch\(es\)"):
-        call_command("demo", "--orders", "1")
+        call_command("demo")
     assert batch.__class__.objects.filter(id=batch.id).exists()
 
 
 def test_the_demo_never_runs_on_the_production_profile_without_reset(seeded, settings):
     settings.IS_POSTGRES = True
     with pytest.raises(CommandError, match="refusing to run on the production profile"):
-        call_command("demo", "--orders", "1")
+        call_command("demo")

@@ -4,10 +4,17 @@ Starts the web server (gunicorn) and a Celery worker on the filesystem broker,
 submits a couple of thousand orders over the HTTP API as three buyers, waits for
 them to be pooled, lets the (short) batch windows close, runs the orchestration
 sweep, has the suppliers deliver over the API and prints what happened: orders by
-status, batches by decision and fill, supplier scorecards and alerts.
+status, batches by decision and fill, supplier scorecards and alerts, then where
+to look at the result.
+
+The orders are shaped so that every run, whatever ``--seed`` and the order in which
+the requests arrive, shows every outcome (``OUTCOMES``): see ``DemoOrders``.
 """
 
+import contextlib
+import io
 import json
+import math
 import os
 import random
 import socket
@@ -28,11 +35,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Max, Min, Sum
 from rest_framework.authtoken.models import Token
 
-from batches.models import ProductionBatch
+from batches.models import BatchContribution, BatchEvent, ProductionBatch
 from orders.models import Order, Refund
-from sleekbatch.processes import stop_process_groups
+from sleekbatch.processes import signal_stop, stop_process_groups
 from sleekbatch.services_check import database_label
-from suppliers.management.commands.seed_demo import DEMO_SUPPLIERS
+from suppliers.management.commands.seed_demo import DEMO_SUPPLIER_USERS, DEMO_SUPPLIERS, DEMO_USERS
+from suppliers.matching import offer_best
 from suppliers.models import (
     Supplier,
     SupplierAlert,
@@ -41,19 +49,40 @@ from suppliers.models import (
     SupplierOrder,
     SupplierScoreSnapshot,
 )
+from suppliers.scoring import Standing
 from suppliers.selectors import supplier_alerts_open, supplier_scorecard, suppliers_scorecards
 
 ROOT = Path(settings.BASE_DIR)
 DEMO_SUPPLIER_CODES = [code for code, *_ in DEMO_SUPPLIERS]
 BUYERS = ("buyer1", "buyer2", "buyer3")
-STYLES = ("classic", "oversized", "zip", "crop", "heavyweight")
+STYLES = ("classic", "oversized", "zip", "crop", "heavyweight", "raglan", "pocket", "longline")
 COLORS = ("black", "navy", "heather", "sand")
-# Product types get different demand so that a run shows every decision: some
-# batches fill and confirm, some close half full (review), some close nearly
-# empty (cancel and refund). Weights are shares of the orders submitted.
-DEMAND = {"hoodie": 0.45, "tee": 0.35, "cap": 0.12, "tote": 0.08}
+DEFAULT_SEED = 7
+MIN_ORDERS = 100
+# The busy product types: many small orders (shares of --orders) that fill and confirm batches.
+BUSY_DEMAND = {"hoodie": 0.55, "tee": 0.45}
+# The product types whose whole demand arrives in one bulk request at the end, so that each makes
+# exactly one batch whatever the arrival order: caps to between the nearing and the confirm
+# thresholds (a nearing-target event, then admin review when the window closes), totes to half of
+# the review threshold (cancelled and refunded).
+REVIEW_PRODUCT = "cap"
+CANCEL_PRODUCT = "tote"
+# One order of this product type as large as its largest MOQ: a direct order to a supplier.
+DIRECT_PRODUCT = "hoodie"
+# One order of this product type with as many styles as its most flexible offer runs; that offer
+# then drops a style before the order is pooled, so pooling rejects it (the catalogue accepted it).
+REJECTED_PRODUCT = "tee"
+# What every run must show (label in the summary → counted by ``outcome_counts``).
+OUTCOMES = (
+    "confirmed batches",
+    "batches in admin review",
+    "cancelled batches",
+    "nearing-target events",
+    "direct orders",
+    "rejected orders",
+)
 # The supplier whose deliveries come with defects, so that the demo raises one alert.
-DEFECTIVE_SUPPLIER = "izmir-apparel"
+DEFECTIVE_SUPPLIER = "porto-textil"
 
 
 def free_port() -> int:
@@ -62,13 +91,91 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def outcome_counts() -> dict[str, int]:
+    """How many of each outcome of ``OUTCOMES`` the data holds."""
+    batches = dict(ProductionBatch.objects.values_list("batch_status").annotate(n=Count("id")))
+    orders = dict(Order.objects.values_list("workflow_status").annotate(n=Count("id")))
+    return {
+        "confirmed batches": batches.get(ProductionBatch.Status.CONFIRMED, 0),
+        "batches in admin review": batches.get(ProductionBatch.Status.ADMIN_REVIEW, 0),
+        "cancelled batches": batches.get(ProductionBatch.Status.CANCELLED, 0),
+        "nearing-target events": BatchEvent.objects.filter(kind=BatchEvent.Kind.NEARING_TARGET).count(),
+        "direct orders": Order.objects.filter(is_batch_order=False).count(),
+        "rejected orders": orders.get(Order.Status.REJECTED, 0),
+    }
+
+
+class DemoOrders:
+    """The orders of one run, from ``--seed`` and the seeded offers (targets are their MOQs)."""
+
+    def __init__(self, *, count: int, seed: int):
+        self.rng = random.Random(seed)
+        self.busy = [self.busy_order() for _ in range(count)]
+        self.rejected_styles = max(
+            SupplierOffer.objects.filter(product_type=REJECTED_PRODUCT, is_active=True).values_list(
+                "max_styles", flat=True
+            )
+        )
+        self.rejected = {
+            "product_type": REJECTED_PRODUCT,
+            "quantity": 10 * self.rejected_styles,
+            "style_details": [{"style": style, "color": "black"} for style in STYLES[: self.rejected_styles]],
+        }
+        self.shaped = self.split(REVIEW_PRODUCT, self.units_at(REVIEW_PRODUCT, self.review_percent()))
+        self.shaped += self.split(CANCEL_PRODUCT, self.units_at(CANCEL_PRODUCT, settings.BATCH_REVIEW_FILL_PERCENT / 2))
+        direct_quantity = max(
+            SupplierOffer.objects.filter(product_type=DIRECT_PRODUCT, is_active=True).values_list("moq", flat=True)
+        )
+        self.shaped.append(self.order(DIRECT_PRODUCT, direct_quantity))
+
+    @staticmethod
+    def review_percent() -> float:
+        return (settings.BATCH_NEARING_FILL_PERCENT + settings.BATCH_CONFIRM_FILL_PERCENT) / 2
+
+    @staticmethod
+    def units_at(product_type: str, percent: float) -> int:
+        """Units that fill the batch a new order of ``product_type`` would open to ``percent``."""
+        offer = offer_best(product_type=product_type)
+        if offer is None:
+            raise CommandError(f"no active offer of {product_type!r}: run `manage.py seed_demo`")
+        return math.ceil(offer.moq * percent / 100)
+
+    def order(self, product_type: str, quantity: int) -> dict:
+        return {
+            "product_type": product_type,
+            "quantity": quantity,
+            "style_details": [{"style": self.rng.choice(STYLES[:2]), "color": self.rng.choice(COLORS)}],
+        }
+
+    def busy_order(self) -> dict:
+        product_type = self.rng.choices(list(BUSY_DEMAND), weights=list(BUSY_DEMAND.values()))[0]
+        order = self.order(product_type, self.rng.choice([5, 10, 10, 12, 15, 20, 24, 25, 30, 40, 50]))
+        order["style_details"][0]["style"] = self.rng.choice(STYLES[:3])
+        return order
+
+    def split(self, product_type: str, units: int) -> list[dict]:
+        orders = []
+        while units > 0:
+            quantity = min(units, self.rng.choice([5, 10, 15, 20]))
+            orders.append(self.order(product_type, quantity))
+            units -= quantity
+        return orders
+
+
 class Command(BaseCommand):
     help = "Simulate buyers, pooling and orchestration on the embedded default, and print a summary."
 
     def add_arguments(self, parser):
-        parser.add_argument("--orders", type=int, default=2000, help="orders to submit over the API (default 2000)")
+        parser.add_argument(
+            "--orders",
+            type=int,
+            default=2000,
+            help=f"small orders to submit over the API (default 2000, at least {MIN_ORDERS})",
+        )
         parser.add_argument("--window", type=int, default=20, help="batch window in seconds (default 20)")
-        parser.add_argument("--seed", type=int, default=7, help="random seed for the order mix")
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=f"random seed for the order mix (default {DEFAULT_SEED})"
+        )
         parser.add_argument("--timeout", type=int, default=150, help="give up after this many seconds")
         parser.add_argument(
             "--reset",
@@ -80,7 +187,8 @@ class Command(BaseCommand):
         self.started = time.monotonic()
         self.procs: list[subprocess.Popen] = []
         self.timeout = options["timeout"]
-        random.seed(options["seed"])
+        if options["orders"] < MIN_ORDERS:
+            raise CommandError(f"--orders must be at least {MIN_ORDERS}: fewer may fill no batch")
         try:
             self.run(options)
         finally:
@@ -95,18 +203,39 @@ class Command(BaseCommand):
             self.refuse_foreign_data()
         self.step(f"resetting demo data in {settings.DATABASES['default']['NAME']}")
         self.reset()
+        orders = DemoOrders(count=options["orders"], seed=options["seed"])
 
         env = dict(os.environ, SLEEKBATCH_BATCH_WINDOW_SECONDS=str(options["window"]), LOG_LEVEL="WARNING")
         port = free_port()
         log_dir = Path(settings.VAR_DIR) / "demo-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.step(f"starting gunicorn on 127.0.0.1:{port} and a Celery worker (logs in {log_dir})")
+        self.step(f"starting gunicorn on 127.0.0.1:{port} (logs in {log_dir})")
         self.spawn(
             "web",
             ["gunicorn", "sleekbatch.wsgi", "-c", "sleekbatch/gunicorn_conf.py"],
             dict(env, WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2"),
             log_dir,
         )
+        base_url = f"http://127.0.0.1:{port}"
+        self.wait_for(lambda: self.http_ok(f"{base_url}/api/health/"), "the web server")
+        tokens = [Token.objects.get_or_create(user=get_user_model().objects.get(username=u))[0].key for u in BUYERS]
+
+        # Before any worker runs: an order the catalogue accepts, then the offer that made it possible
+        # changes, so that pooling has to reject it.
+        self.step(
+            f"{BUYERS[-1]} orders {REJECTED_PRODUCT}s in {orders.rejected_styles} styles; before any worker pools it, "
+            f"the {REJECTED_PRODUCT} offers drop to {orders.rejected_styles - 1} styles a batch"
+        )
+        status = self.post(base_url, tokens[-1], orders.rejected)
+        if status != 202:
+            raise CommandError(f"the order to be rejected was answered {status}; see {log_dir}/web.log")
+        for offer in SupplierOffer.objects.filter(
+            product_type=REJECTED_PRODUCT, max_styles__gte=orders.rejected_styles, is_active=True
+        ):
+            offer.max_styles = orders.rejected_styles - 1
+            offer.save(update_fields=["max_styles"])
+
+        self.step("starting a Celery worker; it pools the orders as they arrive")
         self.spawn(
             "worker",
             [
@@ -124,21 +253,22 @@ class Command(BaseCommand):
             env,
             log_dir,
         )
-        base_url = f"http://127.0.0.1:{port}"
-        self.wait_for(lambda: self.http_ok(f"{base_url}/api/health/"), "the web server")
-
-        tokens = [Token.objects.get_or_create(user=get_user_model().objects.get(username=u))[0].key for u in BUYERS]
-        payloads = [self.random_order() for _ in range(options["orders"])]
-        self.step(f"submitting {len(payloads)} orders over POST /api/orders/ as {', '.join(BUYERS)}")
+        self.step(f"submitting {len(orders.busy)} orders over POST /api/orders/ as {', '.join(BUYERS)}")
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = Counter(
-                pool.map(lambda i: self.post(base_url, tokens[i % len(tokens)], payloads[i]), range(len(payloads)))
-            )
+            requests = [(tokens[i % len(tokens)], order) for i, order in enumerate(orders.busy)]
+            statuses = Counter(pool.map(lambda request: self.post(base_url, *request), requests))
         elapsed = time.monotonic() - started
-        self.step(f"  {dict(statuses)} in {elapsed:.1f}s ({len(payloads) / elapsed:.0f} requests/s)")
+        self.step(f"  {dict(statuses)} in {elapsed:.1f}s ({len(orders.busy) / elapsed:.0f} requests/s)")
         if set(statuses) != {202}:
             raise CommandError(f"some submissions failed: {dict(statuses)}; see {log_dir}/web.log")
+        self.step(
+            f"{BUYERS[0]} sends {len(orders.shaped)} more in one POST /api/orders/bulk/: the {REVIEW_PRODUCT}s "
+            f"and {CANCEL_PRODUCT}s of the season and one {DIRECT_PRODUCT} order large enough to go direct"
+        )
+        status = self.post(base_url, tokens[0], {"orders": orders.shaped}, "/api/orders/bulk/")
+        if status != 202:
+            raise CommandError(f"the bulk submission was answered {status}; see {log_dir}/web.log")
 
         self.step("waiting for the worker to pool every order")
         self.wait_for(
@@ -163,7 +293,13 @@ class Command(BaseCommand):
 
         self.wait_for(swept, "every batch to be decided", interval=0)
         self.deliver(base_url)
-        self.summary()
+        # The work is done: the processes stop (a warm shutdown, a few seconds) while the summary prints.
+        signal_stop(self.procs)
+        counts = self.summary()
+        self.where_to_look()
+        missing = [label for label in OUTCOMES if not counts[label]]
+        if missing:
+            raise CommandError(f"this run did not show every outcome; missing: {', '.join(missing)}")
 
     def deliver(self, base_url: str):
         """Each supplier's user acknowledges, ships and delivers its orders over the API; one supplier's
@@ -217,25 +353,14 @@ class Command(BaseCommand):
         SupplierAlert.objects.all().delete()
         SupplierScoreSnapshot.objects.all().delete()
         SupplierOrder.objects.all().delete()
-        from batches.models import BatchContribution, BatchEvent
-
         BatchEvent.objects.all().delete()
         BatchContribution.objects.all().delete()
         ProductionBatch.objects.all().delete()
         Order.objects.all().delete()
-
-    def random_order(self) -> dict:
-        product_type = random.choices(list(DEMAND), weights=list(DEMAND.values()))[0]
-        # Mostly small orders; now and then one large enough to be a direct order.
-        quantity = random.choice([5, 10, 10, 12, 15, 20, 24, 25, 30, 40, 50])
-        if random.random() < 0.004:
-            quantity = 600
-        styles = random.sample(STYLES[:2] if product_type in ("cap", "tote") else STYLES[:3], k=1)
-        return {
-            "product_type": product_type,
-            "quantity": quantity,
-            "style_details": [{"style": styles[0], "color": random.choice(COLORS)}],
-        }
+        # A previous run edited an offer (the rejected order) and scored the suppliers: start again
+        # from the seeded offers and unscored suppliers, so that every run is the same.
+        Supplier.objects.filter(code__in=DEMO_SUPPLIER_CODES).update(performance_score=None, standing=Standing.NEW)
+        call_command("seed_demo", stdout=io.StringIO())
 
     def summary(self):
         elapsed = time.monotonic() - self.started
@@ -290,13 +415,44 @@ class Command(BaseCommand):
             out(f"  alert: {alert.message} (mailed to the ops users: var/demo/mail/)")
         out("Daily rollup (what beat runs hourly; called by name, analytics sits above batches):")
         call_command("rollup_daily", show=True, stdout=self.stdout)
+        counts = outcome_counts()
+        out("Every outcome of the run:")
+        for label in OUTCOMES:
+            out(f"  {label:<24} {counts[label]:>5}")
+        for reason in (
+            Order.objects.filter(workflow_status=Order.Status.REJECTED)
+            .values_list("rejection_reason", flat=True)
+            .distinct()
+        ):
+            out(f"  rejected: {reason}")
+        return counts
+
+    def where_to_look(self):
+        """Where the result can be seen: the demo's own servers are gone, `make up` serves its data."""
+        out = self.stdout.write
+        var_dir = Path(settings.VAR_DIR)
+        with contextlib.suppress(ValueError):
+            var_dir = var_dir.relative_to(ROOT)  # a relative SLEEKBATCH_VAR_DIR is taken from the repository
         review = ProductionBatch.objects.filter(batch_status=ProductionBatch.Status.ADMIN_REVIEW).count()
-        if review:
-            out(
-                f"{review} batch(es) wait in the admin review queue. To decide them, serve this demo's data:\n"
-                "  SLEEKBATCH_VAR_DIR=var/demo make up\n"
-                "then open http://127.0.0.1:8000/admin/batches/batchinreview/ and log in as ops / ops."
-            )
+        out("")
+        out(self.style.MIGRATE_HEADING("Look at the result"))
+        out(f"  serve this demo's data:  SLEEKBATCH_VAR_DIR={var_dir} make up   (Ctrl-C stops it)")
+        out("  then open")
+        out("    http://127.0.0.1:8000/                         landing page")
+        out("    http://127.0.0.1:8000/admin/                   admin (ops / ops)")
+        out(
+            f"    http://127.0.0.1:8000/admin/batches/batchinreview/   review queue: {review} batch(es) to decide"
+            " (ops / ops)"
+        )
+        out("    http://127.0.0.1:8000/ops/dashboard/           ops dashboard (ops / ops)")
+        out("    http://127.0.0.1:8000/api/docs/                API docs (Swagger UI; /api/redoc/ for Redoc)")
+        out("    http://127.0.0.1:8000/api-auth/login/          browsable API login (buyer1 / buyer1)")
+        out("    http://127.0.0.1:5555/                         Flower (ops / ops)")
+        out(
+            f"  logins (password = username): {', '.join(u for u, _ in DEMO_USERS)}; suppliers "
+            f"{', '.join(u for u, _ in DEMO_SUPPLIER_USERS)}"
+        )
+        out(f"  mails the demo sent (buyer notifications, supplier alerts): {var_dir / 'mail'}/")
 
     # --- plumbing --------------------------------------------------------------
 
