@@ -84,12 +84,17 @@ _NEVER_SCORED = Scorecard(
 )
 
 
-def suppliers_scorecards(*, supplier_ids: Iterable[int]) -> dict[int, CurrentScorecard]:
-    """The current scorecard of each supplier: its latest snapshot (one query for any number)."""
+def suppliers_scorecards(*, supplier_ids: Iterable[int], as_of: date | None = None) -> dict[int, CurrentScorecard]:
+    """The current scorecard of each supplier: its latest snapshot (one query for any number).
+
+    ``as_of``: the scorecard as it stood on that day instead (its latest snapshot on or before it),
+    as a report over a past period shows it.
+    """
     ids = list(supplier_ids)
-    latest_day = (
-        SupplierScoreSnapshot.objects.filter(supplier_id=OuterRef("supplier_id")).order_by("-day").values("day")[:1]
-    )
+    snapshots_so_far = SupplierScoreSnapshot.objects.filter(supplier_id=OuterRef("supplier_id"))
+    if as_of is not None:
+        snapshots_so_far = snapshots_so_far.filter(day__lte=as_of)
+    latest_day = snapshots_so_far.order_by("-day").values("day")[:1]
     snapshots = SupplierScoreSnapshot.objects.filter(supplier_id__in=ids, day=Subquery(latest_day))
     found = {
         snapshot.supplier_id: CurrentScorecard(

@@ -1,9 +1,12 @@
 """What each report kind contains: its columns, the rows of one report, and its summary.
 
-A kind reads its rows as ``values_list`` tuples from a server-side cursor in chunks of
-``REPORT_CHUNK_ROWS`` and turns each into a tuple of typed values (``str``, ``int``, ``Decimal``,
-``date``, ``datetime``), which every writer then formats its own way. The queries run on the read
-replica when there is one (the caller wraps generation in ``sleekbatch.db.heavy_reads``).
+A kind is declared once, as its columns: each says its header, its type and where its value comes
+from — ``source``, a field path or expression that the kind's query fetches (``values_list``, in
+column order), optionally passed through ``convert``; or ``derive``, computed from the row's earlier
+cells. The rows are read as tuples from a server-side cursor in chunks of ``REPORT_CHUNK_ROWS``,
+and each becomes a tuple of typed values (``str``, ``int``, ``Decimal``, ``date``, ``datetime``),
+which every writer then formats its own way. The queries run on the read replica when there is one
+(the caller wraps generation in ``sleekbatch.db.heavy_reads``).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Coalesce
 
 from analytics.models import DailyStats
@@ -27,7 +31,9 @@ from batches.fill import fill_percent
 from batches.models import BatchContribution, ProductionBatch
 from orders.models import Order
 from sleekbatch.roles import BUYER, OPS, SUPPLIER
-from suppliers.models import SupplierOrder
+from suppliers.models import Supplier, SupplierOffer, SupplierOrder
+from suppliers.scoring import Standing
+from suppliers.selectors import suppliers_scorecards
 
 
 class ReportTooLarge(Exception):
@@ -49,10 +55,37 @@ class Column:
     header: str
     type: ColumnType
     width: int  # in characters: the XLSX column width and the PDF column's share of the page
+    # Where the value comes from: a field path or an expression the kind's query fetches (several:
+    # ``convert`` makes the one value of them), or ``derive`` (a function of the row's earlier
+    # cells, by index) for a value computed from other columns.
+    source: str | Combinable | tuple[str | Combinable, ...] | None = None
+    derive: Callable[[list], Any] | None = None
+    # Applied to the fetched value(s) (ids to text, floats to two decimals, …).
+    convert: Callable[..., Any] | None = None
     # The PDF shows at most this many characters (ids: the first 8 are enough to tell rows apart).
     pdf_chars: int | None = None
     # Text no user wrote (ids, statuses): the CSV writer skips the formula check on it.
     generated: bool = False
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _text_or_empty(value) -> str:
+    return "" if value is None else str(value)
+
+
+CENT = Decimal("0.01")
+
+
+def _two_decimals(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _rate_percent(value) -> Decimal | None:
+    """A 0..1 rate as the percent columns hold it: 0.93333 → 93.33."""
+    return None if value is None else (Decimal(str(value)) * 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -78,20 +111,73 @@ class Summary:
 
 @dataclass(frozen=True)
 class KindSpec:
-    kind: str
-    title: str
+    kind: ReportKind
     columns: tuple[Column, ...]
+    # The report's records, scoped, filtered and in report order (the columns say what is read of them).
+    queryset: Callable[[Report], QuerySet]
+    summary: Callable[[Report], Summary]
     # Roles that may request this kind ("ops" always may).
     roles: frozenset[str]
-    queryset: Callable[[Report], QuerySet]
-    to_row: Callable[[tuple], tuple]
-    summary: Callable[[Report], Summary]
     supplier_filter: bool = True
+    # The fetched values of a kind whose columns do not all come from one query (suppliers: the
+    # scorecards), in place of ``query``: tuples of the ``source`` columns' values, in order.
+    fetch: Callable[[Report], Iterator[tuple]] | None = None
+
+    @property
+    def title(self) -> str:
+        return self.kind.label
+
+    def query(self, report: Report) -> QuerySet:
+        """The rows as ``values_list`` tuples: the values of each column that has a ``source``."""
+        return self.queryset(report).values_list(*self.fetched_sources())
+
+    def fetched_sources(self) -> list:
+        sources = []
+        for column in self.columns:
+            if column.derive is None:
+                sources.extend(column.source if isinstance(column.source, tuple) else (column.source,))
+        return sources
 
     def rows(self, report: Report) -> Iterator[tuple]:
-        to_row = self.to_row
-        for values in self.queryset(report).iterator(chunk_size=settings.REPORT_CHUNK_ROWS):
+        if self.fetch is not None:
+            fetched = self.fetch(report)
+        else:
+            fetched = self.query(report).iterator(chunk_size=settings.REPORT_CHUNK_ROWS)
+        to_row = self.row_builder()
+        if to_row is None:
+            yield from fetched
+            return
+        for values in fetched:
             yield to_row(values)
+
+    def row_builder(self) -> Callable[[tuple], tuple] | None:
+        """Fetched values → the row: each ``convert`` applied, each derived value put in its place.
+        None when the fetched tuple is the row already."""
+        converts, position = [], 0
+        for column in self.columns:
+            if column.derive is not None:
+                continue
+            width = len(column.source) if isinstance(column.source, tuple) else 1
+            if column.convert is not None:
+                converts.append((position, width, column.convert))
+            position += width
+        converts.reverse()  # the last first: a several-value source shrinks to one without moving the others
+        derived = [(index, column.derive) for index, column in enumerate(self.columns) if column.derive]
+        if not converts and not derived:
+            return None
+
+        def to_row(values: tuple) -> tuple:
+            row = list(values)
+            for index, width, convert in converts:
+                if width == 1:
+                    row[index] = convert(row[index])
+                else:
+                    row[index : index + width] = [convert(*row[index : index + width])]
+            for index, derive in derived:  # in column order: a derived value sees every cell before it
+                row.insert(index, derive(row))
+            return tuple(row)
+
+        return to_row
 
     def count(self, report: Report) -> int:
         return self.queryset(report).count()
@@ -141,58 +227,6 @@ class _UnitsByDay:
 
 # --- orders -------------------------------------------------------------------------------------
 
-ORDER_COLUMNS = (
-    Column("Order ID", ColumnType.TEXT, 38, pdf_chars=8, generated=True),
-    Column("Buyer", ColumnType.TEXT, 18),
-    Column("Product type", ColumnType.TEXT, 14),
-    Column("Quantity", ColumnType.INTEGER, 10),
-    Column("Styles", ColumnType.TEXT, 24),
-    Column("Unit price", ColumnType.MONEY, 12),
-    Column("Total price", ColumnType.MONEY, 14),
-    Column("Status", ColumnType.TEXT, 11, generated=True),
-    Column("Batch", ColumnType.TEXT, 38, pdf_chars=8, generated=True),
-    Column("Supplier", ColumnType.TEXT, 20),
-    Column("Submitted at (UTC)", ColumnType.DATETIME, 20),
-    Column("Pooled at (UTC)", ColumnType.DATETIME, 20),
-    Column("Decided at (UTC)", ColumnType.DATETIME, 20),
-)
-
-
-def _orders_queryset(report: Report) -> QuerySet:
-    start, end = period_bounds(report.date_from, report.date_to)
-    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
-    if report.scope == BUYER:
-        orders = orders.filter(buyer_id=report.requested_by_id)
-    elif report.scope != OPS:
-        return orders.none()
-    if report.product_type:
-        orders = orders.filter(product_type=report.product_type)
-    if report.supplier_id:
-        orders = orders.filter(
-            Q(contribution__batch__supplier_id=report.supplier_id)
-            | Q(direct_supplier_order__supplier_id=report.supplier_id)
-        )
-    return orders.order_by("created_at", "id").values_list(
-        "id",
-        "buyer__username",
-        "product_type",
-        "quantity",
-        _style_names(),
-        "unit_price",
-        "total_price",
-        "workflow_status",
-        "contribution__batch_id",
-        Coalesce("contribution__batch__supplier__name", "direct_supplier_order__supplier__name"),
-        "created_at",
-        "pooled_at",
-        # A pooled order is decided with its batch; a direct order when its supplier order is placed.
-        Coalesce(
-            "contribution__batch__confirmed_at",
-            "contribution__batch__cancelled_at",
-            "direct_supplier_order__created_at",
-        ),
-    )
-
 
 def _style_names() -> RawSQL:
     """The order's style names joined by ", ", by the database: decoding every order's JSON in
@@ -211,21 +245,54 @@ def _style_names() -> RawSQL:
     return RawSQL(sql, (), output_field=CharField())
 
 
-def _order_row(values: tuple) -> tuple:
-    (order_id, buyer, product_type, quantity, style_names, unit, total, status, batch, supplier, *times) = values
-    return (
-        str(order_id),
-        buyer,
-        product_type,
-        quantity,
-        style_names or "",
-        unit,
-        total,
-        status,
-        str(batch) if batch else None,
-        supplier,
-        *times,
-    )
+ORDER_COLUMNS = (
+    Column("Order ID", ColumnType.TEXT, 38, source="id", convert=str, pdf_chars=8, generated=True),
+    Column("Buyer", ColumnType.TEXT, 18, source="buyer__username"),
+    Column("Product type", ColumnType.TEXT, 14, source="product_type"),
+    Column("Quantity", ColumnType.INTEGER, 10, source="quantity"),
+    Column("Styles", ColumnType.TEXT, 24, source=_style_names(), convert=_text_or_empty),
+    Column("Unit price", ColumnType.MONEY, 12, source="unit_price"),
+    Column("Total price", ColumnType.MONEY, 14, source="total_price"),
+    Column("Status", ColumnType.TEXT, 11, source="workflow_status", generated=True),
+    Column("Batch", ColumnType.TEXT, 38, source="contribution__batch_id", convert=_text, pdf_chars=8, generated=True),
+    Column(
+        "Supplier",
+        ColumnType.TEXT,
+        20,
+        source=Coalesce("contribution__batch__supplier__name", "direct_supplier_order__supplier__name"),
+    ),
+    Column("Submitted at (UTC)", ColumnType.DATETIME, 20, source="created_at"),
+    Column("Pooled at (UTC)", ColumnType.DATETIME, 20, source="pooled_at"),
+    # A pooled order is decided with its batch; a direct order when its supplier order is placed.
+    Column(
+        "Decided at (UTC)",
+        ColumnType.DATETIME,
+        20,
+        source=Coalesce(
+            "contribution__batch__confirmed_at",
+            "contribution__batch__cancelled_at",
+            "direct_supplier_order__created_at",
+        ),
+    ),
+)
+
+
+def _orders_queryset(report: Report) -> QuerySet:
+    start, end = period_bounds(report.date_from, report.date_to)
+    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+    if report.scope == BUYER:
+        orders = orders.filter(buyer_id=report.requested_by_id)
+    elif report.scope != OPS:
+        return orders.none()
+    if report.product_type:
+        orders = orders.filter(product_type=report.product_type)
+    if report.supplier_id:
+        orders = orders.filter(
+            Q(contribution__batch__supplier_id=report.supplier_id)
+            | Q(direct_supplier_order__supplier_id=report.supplier_id)
+        )
+    # created_at, id: the order of the order_created_idx index, so the rows come without a sort.
+    return orders.order_by("created_at", "id")
 
 
 class OrderSummary(Summary):
@@ -260,18 +327,29 @@ class OrderSummary(Summary):
 
 # --- batches ------------------------------------------------------------------------------------
 
+
+def _batch_order_count() -> Coalesce:
+    orders = BatchContribution.objects.filter(batch_id=OuterRef("pk")).order_by().values("batch_id")
+    return Coalesce(Subquery(orders.annotate(n=Count("id")).values("n")), 0)
+
+
 BATCH_COLUMNS = (
-    Column("Batch ID", ColumnType.TEXT, 38, pdf_chars=8, generated=True),
-    Column("Product type", ColumnType.TEXT, 14),
-    Column("Supplier", ColumnType.TEXT, 20),
-    Column("Status", ColumnType.TEXT, 13),
-    Column("Target", ColumnType.INTEGER, 9),
-    Column("Pooled", ColumnType.INTEGER, 9),
-    Column("Fill %", ColumnType.PERCENT, 9),
-    Column("Orders", ColumnType.INTEGER, 8),
-    Column("Opened at (UTC)", ColumnType.DATETIME, 20),
-    Column("Window closes (UTC)", ColumnType.DATETIME, 20),
-    Column("Decided at (UTC)", ColumnType.DATETIME, 20),
+    Column("Batch ID", ColumnType.TEXT, 38, source="id", convert=str, pdf_chars=8, generated=True),
+    Column("Product type", ColumnType.TEXT, 14, source="product_type"),
+    Column("Supplier", ColumnType.TEXT, 20, source="supplier__name"),
+    Column("Status", ColumnType.TEXT, 13, source="batch_status"),
+    Column("Target", ColumnType.INTEGER, 9, source="target_quantity"),
+    Column("Pooled", ColumnType.INTEGER, 9, source="current_quantity"),
+    Column(
+        "Fill %",
+        ColumnType.PERCENT,
+        9,
+        derive=lambda row: fill_percent(current_quantity=row[5], target_quantity=row[4]),
+    ),
+    Column("Orders", ColumnType.INTEGER, 8, source=_batch_order_count()),
+    Column("Opened at (UTC)", ColumnType.DATETIME, 20, source="created_at"),
+    Column("Window closes (UTC)", ColumnType.DATETIME, 20, source="window_closes_at"),
+    Column("Decided at (UTC)", ColumnType.DATETIME, 20, source=Coalesce("confirmed_at", "cancelled_at")),
 )
 
 
@@ -284,38 +362,7 @@ def _batches_queryset(report: Report) -> QuerySet:
         batches = batches.filter(product_type=report.product_type)
     if report.supplier_id:
         batches = batches.filter(supplier_id=report.supplier_id)
-    order_count = (
-        BatchContribution.objects.filter(batch_id=OuterRef("pk")).order_by().values("batch_id").annotate(n=Count("id"))
-    )
-    return batches.order_by("created_at", "id").values_list(
-        "id",
-        "product_type",
-        "supplier__name",
-        "batch_status",
-        "target_quantity",
-        "current_quantity",
-        Coalesce(Subquery(order_count.values("n")), 0),
-        "created_at",
-        "window_closes_at",
-        Coalesce("confirmed_at", "cancelled_at"),
-    )
-
-
-def _batch_row(values: tuple) -> tuple:
-    batch_id, product_type, supplier, status, target, current, orders, opened, closes, decided = values
-    return (
-        str(batch_id),
-        product_type,
-        supplier,
-        status,
-        target,
-        current,
-        fill_percent(current_quantity=current, target_quantity=target),
-        orders,
-        opened,
-        closes,
-        decided,
-    )
+    return batches.order_by("created_at", "id")
 
 
 FILL_BUCKETS = 10  # 0–9 %, 10–19 %, … 90–100 %
@@ -363,19 +410,24 @@ class BatchSummary(Summary):
 
 # --- supplier orders ----------------------------------------------------------------------------
 
+
+def _source(batch_id, buyer_order_id) -> str:
+    return f"batch {batch_id}" if batch_id else f"direct order {buyer_order_id}"
+
+
 SUPPLIER_ORDER_COLUMNS = (
-    Column("Order number", ColumnType.TEXT, 22),
-    Column("Supplier", ColumnType.TEXT, 20),
-    Column("Product type", ColumnType.TEXT, 14),
-    Column("Quantity", ColumnType.INTEGER, 10),
-    Column("Unit price", ColumnType.MONEY, 12),
-    Column("Amount", ColumnType.MONEY, 14),
-    Column("Status", ColumnType.TEXT, 14),
-    Column("Source", ColumnType.TEXT, 44, pdf_chars=15),
-    Column("Promised date", ColumnType.DATE, 14),
-    Column("Delivered at (UTC)", ColumnType.DATETIME, 20),
-    Column("Defective units", ColumnType.INTEGER, 10),
-    Column("Placed at (UTC)", ColumnType.DATETIME, 20),
+    Column("Order number", ColumnType.TEXT, 22, source="order_number"),
+    Column("Supplier", ColumnType.TEXT, 20, source="supplier__name"),
+    Column("Product type", ColumnType.TEXT, 14, source="product_type"),
+    Column("Quantity", ColumnType.INTEGER, 10, source="quantity"),
+    Column("Unit price", ColumnType.MONEY, 12, source="supplier_price"),
+    Column("Amount", ColumnType.MONEY, 14, derive=lambda row: row[4] * row[3]),
+    Column("Status", ColumnType.TEXT, 14, source="status"),
+    Column("Source", ColumnType.TEXT, 44, source=("batch_id", "buyer_order_id"), convert=_source, pdf_chars=15),
+    Column("Promised date", ColumnType.DATE, 14, source="promised_date"),
+    Column("Delivered at (UTC)", ColumnType.DATETIME, 20, source="delivered_at"),
+    Column("Defective units", ColumnType.INTEGER, 10, source="defective_units"),
+    Column("Placed at (UTC)", ColumnType.DATETIME, 20, source="created_at"),
 )
 
 
@@ -391,27 +443,7 @@ def _supplier_orders_queryset(report: Report) -> QuerySet:
         supplier_orders = supplier_orders.filter(product_type=report.product_type)
     if report.supplier_id:
         supplier_orders = supplier_orders.filter(supplier_id=report.supplier_id)
-    return supplier_orders.order_by("created_at", "id").values_list(
-        "order_number",
-        "supplier__name",
-        "product_type",
-        "quantity",
-        "supplier_price",
-        "status",
-        "batch_id",
-        "buyer_order_id",
-        "promised_date",
-        "delivered_at",
-        "defective_units",
-        "created_at",
-    )
-
-
-def _supplier_order_row(values: tuple) -> tuple:
-    number, supplier, product_type, quantity, price, status, batch, direct, promised, delivered, defects, at = values
-    source = f"batch {batch}" if batch else f"direct order {direct}"
-    return (number, supplier, product_type, quantity, price, price * quantity, status, source, promised, delivered,
-            defects, at)  # fmt: skip
+    return supplier_orders.order_by("created_at", "id")
 
 
 class SupplierOrderSummary(Summary):
@@ -450,50 +482,31 @@ class SupplierOrderSummary(Summary):
 # --- daily ----------------------------------------------------------------------------------------
 
 DAILY_COLUMNS = (
-    Column("Day", ColumnType.DATE, 12),
-    Column("Product type", ColumnType.TEXT, 14),
-    Column("Orders submitted", ColumnType.INTEGER, 11),
-    Column("Units submitted", ColumnType.INTEGER, 11),
-    Column("Orders pooled", ColumnType.INTEGER, 10),
-    Column("Orders rejected", ColumnType.INTEGER, 10),
-    Column("Direct orders", ColumnType.INTEGER, 10),
-    Column("Revenue", ColumnType.MONEY, 14),
-    Column("Refunds", ColumnType.INTEGER, 9),
-    Column("Refunded amount", ColumnType.MONEY, 13),
-    Column("Batches opened", ColumnType.INTEGER, 10),
-    Column("Batches confirmed", ColumnType.INTEGER, 11),
-    Column("Sent to review", ColumnType.INTEGER, 10),
-    Column("Batches cancelled", ColumnType.INTEGER, 11),
-    Column("Avg fill at close %", ColumnType.PERCENT, 11),
-    Column("Avg hours to confirm", ColumnType.DECIMAL, 11),
-)
-DAILY_FIELDS = (
-    "day",
-    "product_type",
-    "orders_submitted",
-    "units_submitted",
-    "orders_pooled",
-    "orders_rejected",
-    "orders_direct",
-    "revenue",
-    "refunds",
-    "refunded_amount",
-    "batches_opened",
-    "batches_confirmed",
-    "batches_sent_to_review",
-    "batches_cancelled",
-    "avg_fill_percent_at_close",
-    "avg_hours_to_confirm",
+    Column("Day", ColumnType.DATE, 12, source="day"),
+    Column("Product type", ColumnType.TEXT, 14, source="product_type"),
+    Column("Orders submitted", ColumnType.INTEGER, 11, source="orders_submitted"),
+    Column("Units submitted", ColumnType.INTEGER, 11, source="units_submitted"),
+    Column("Orders pooled", ColumnType.INTEGER, 10, source="orders_pooled"),
+    Column("Orders rejected", ColumnType.INTEGER, 10, source="orders_rejected"),
+    Column("Direct orders", ColumnType.INTEGER, 10, source="orders_direct"),
+    Column("Revenue", ColumnType.MONEY, 14, source="revenue"),
+    Column("Refunds", ColumnType.INTEGER, 9, source="refunds"),
+    Column("Refunded amount", ColumnType.MONEY, 13, source="refunded_amount"),
+    Column("Batches opened", ColumnType.INTEGER, 10, source="batches_opened"),
+    Column("Batches confirmed", ColumnType.INTEGER, 11, source="batches_confirmed"),
+    Column("Sent to review", ColumnType.INTEGER, 10, source="batches_sent_to_review"),
+    Column("Batches cancelled", ColumnType.INTEGER, 11, source="batches_cancelled"),
+    Column("Avg fill at close %", ColumnType.PERCENT, 11, source="avg_fill_percent_at_close"),
+    Column("Avg hours to confirm", ColumnType.DECIMAL, 11, source="avg_hours_to_confirm"),
 )
 
 
 def _daily_queryset(report: Report) -> QuerySet:
     if report.scope != OPS:
         return DailyStats.objects.none()
-    rows = daily_stats_between(
+    return daily_stats_between(
         first_day=report.date_from, last_day=report.date_to, product_type=report.product_type or None
     )
-    return rows.values_list(*DAILY_FIELDS)
 
 
 class DailySummary(Summary):
@@ -531,50 +544,121 @@ class DailySummary(Summary):
         return chart
 
 
+# --- suppliers ----------------------------------------------------------------------------------
+
+# The scorecard's fields, in column order after the supplier's code and name: the values come from
+# suppliers.selectors.suppliers_scorecards, the numbers the API, the admin and the dashboard show.
+SUPPLIER_COLUMNS = (
+    Column("Supplier code", ColumnType.TEXT, 14, source="code"),
+    Column("Supplier", ColumnType.TEXT, 24, source="name"),
+    Column("Standing", ColumnType.TEXT, 10, source="standing", convert=_text, generated=True),
+    Column("Score", ColumnType.DECIMAL, 8, source="score"),
+    Column("On time %", ColumnType.PERCENT, 9, source="on_time_rate", convert=_rate_percent),
+    Column("Defect ppm", ColumnType.INTEGER, 10, source="defect_ppm"),
+    Column("Fill rate %", ColumnType.PERCENT, 9, source="fill_rate", convert=_rate_percent),
+    Column("Hours to acknowledge (median)", ColumnType.DECIMAL, 12, source="acknowledge_hours_p50",
+           convert=_two_decimals),
+    Column("Lead time days (mean)", ColumnType.DECIMAL, 11, source="lead_time_days_mean", convert=_two_decimals),
+    Column("Lead time days (stdev)", ColumnType.DECIMAL, 11, source="lead_time_days_stdev", convert=_two_decimals),
+    Column("Deliveries counted", ColumnType.INTEGER, 11, source="orders_counted"),
+    Column("Scored on", ColumnType.DATE, 12, source="day"),
+    Column("Window (days)", ColumnType.INTEGER, 9, source="window_days"),
+)  # fmt: skip
+_SUPPLIER_FIELDS = ("id", "code", "name")
+_SCORECARD_FIELDS = tuple(column.source for column in SUPPLIER_COLUMNS[2:])
+
+
+def _suppliers_queryset(report: Report) -> QuerySet:
+    """Every supplier for ops, a supplier user's own; with a product type, those that offer it."""
+    suppliers = Supplier.objects.all()
+    if report.scope == SUPPLIER:
+        if not report.supplier_id:
+            return suppliers.none()
+    elif report.scope != OPS:
+        return suppliers.none()
+    if report.supplier_id:
+        suppliers = suppliers.filter(pk=report.supplier_id)
+    if report.product_type:
+        suppliers = suppliers.filter(
+            Exists(SupplierOffer.objects.filter(supplier_id=OuterRef("pk"), product_type=report.product_type))
+        )
+    return suppliers.order_by("name", "code")
+
+
+def _suppliers_fetch(report: Report) -> Iterator[tuple]:
+    """Each supplier's code, name and scorecard as it stood on the report's last day (today's when
+    the range reaches today): the latest scoring run on or before it, as the API shows it."""
+    suppliers = _suppliers_queryset(report).values_list(*_SUPPLIER_FIELDS)
+    chunk: list[tuple] = []
+    for supplier in suppliers.iterator(chunk_size=settings.REPORT_CHUNK_ROWS):
+        chunk.append(supplier)
+        if len(chunk) == settings.REPORT_CHUNK_ROWS:
+            yield from _scorecard_rows(chunk, as_of=report.date_to)
+            chunk = []
+    yield from _scorecard_rows(chunk, as_of=report.date_to)
+
+
+def _scorecard_rows(suppliers: list[tuple], *, as_of: date) -> Iterator[tuple]:
+    if not suppliers:
+        return
+    cards = suppliers_scorecards(supplier_ids=[supplier_id for supplier_id, _, _ in suppliers], as_of=as_of)
+    for supplier_id, code, name in suppliers:
+        current = cards[supplier_id]
+        values = {**vars(current.scorecard), "day": current.day, "window_days": current.window_days}
+        yield (code, name, *(values[field] for field in _SCORECARD_FIELDS))
+
+
+class SupplierSummary(Summary):
+    def __init__(self, report: Report):
+        self.suppliers = 0
+        self.scores: list[Decimal] = []
+        self.deliveries = 0
+        self.by_standing: Counter[str] = Counter()
+
+    def add(self, row: tuple) -> None:
+        self.suppliers += 1
+        self.by_standing[row[2]] += 1
+        if row[3] is not None:
+            self.scores.append(row[3])
+        self.deliveries += row[10]
+
+    def lines(self):
+        average = (sum(self.scores) / len(self.scores)).quantize(CENT) if self.scores else None
+        lines = [
+            ("Suppliers", self.suppliers, ColumnType.INTEGER),
+            ("Suppliers with a score", len(self.scores), ColumnType.INTEGER),
+            ("Average score", average, ColumnType.DECIMAL),
+            ("Deliveries counted", self.deliveries, ColumnType.INTEGER),
+        ]
+        for standing in Standing:
+            lines.append((f"Standing {standing.value}", self.by_standing.get(standing.value, 0), ColumnType.INTEGER))
+        return lines
+
+    def chart(self) -> Chart:
+        chart = Chart(title="Suppliers by standing", value_label="suppliers")
+        for standing in Standing:
+            chart.labels.append(standing.value)
+            chart.values.append(self.by_standing.get(standing.value, 0))
+        return chart
+
+
+# One line a kind: its columns (what is read and how it is shown), its records, its summary, who may
+# request it. Its title is the kind's label (ReportKind).
 KINDS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec(
-            kind=ReportKind.ORDERS,
-            title="Orders",
-            columns=ORDER_COLUMNS,
-            roles=frozenset({OPS, BUYER}),
-            queryset=_orders_queryset,
-            to_row=_order_row,
-            summary=OrderSummary,
-        ),
-        KindSpec(
-            kind=ReportKind.BATCHES,
-            title="Production batches",
-            columns=BATCH_COLUMNS,
-            roles=frozenset({OPS}),
-            queryset=_batches_queryset,
-            to_row=_batch_row,
-            summary=BatchSummary,
-        ),
-        KindSpec(
-            kind=ReportKind.SUPPLIER_ORDERS,
-            title="Supplier orders",
-            columns=SUPPLIER_ORDER_COLUMNS,
-            # A supplier user gets its own supplier's rows (the scope fixes the supplier filter).
-            roles=frozenset({OPS, SUPPLIER}),
-            queryset=_supplier_orders_queryset,
-            to_row=_supplier_order_row,
-            summary=SupplierOrderSummary,
-        ),
-        KindSpec(
-            kind=ReportKind.DAILY,
-            title="Daily summary",
-            columns=DAILY_COLUMNS,
-            roles=frozenset({OPS}),
-            queryset=_daily_queryset,
-            to_row=tuple,
-            summary=DailySummary,
-            # The rollup rows hold no supplier.
-            supplier_filter=False,
-        ),
+        KindSpec(ReportKind.ORDERS, ORDER_COLUMNS, _orders_queryset, OrderSummary, roles=frozenset({OPS, BUYER})),
+        KindSpec(ReportKind.BATCHES, BATCH_COLUMNS, _batches_queryset, BatchSummary, roles=frozenset({OPS})),
+        # A supplier user gets its own supplier's rows (the scope fixes the supplier filter).
+        KindSpec(ReportKind.SUPPLIER_ORDERS, SUPPLIER_ORDER_COLUMNS, _supplier_orders_queryset,
+                 SupplierOrderSummary, roles=frozenset({OPS, SUPPLIER})),
+        KindSpec(ReportKind.SUPPLIERS, SUPPLIER_COLUMNS, _suppliers_queryset, SupplierSummary,
+                 roles=frozenset({OPS, SUPPLIER}), fetch=_suppliers_fetch),
+        # The rollup rows hold no supplier.
+        KindSpec(ReportKind.DAILY, DAILY_COLUMNS, _daily_queryset, DailySummary, roles=frozenset({OPS}),
+                 supplier_filter=False),
     )
-}
+}  # fmt: skip
 
 
 def kind_spec(kind: str) -> KindSpec:

@@ -11,6 +11,7 @@ class ReportKind(models.TextChoices):
     ORDERS = "orders", "Orders"
     BATCHES = "batches", "Production batches"
     SUPPLIER_ORDERS = "supplier_orders", "Supplier orders"
+    SUPPLIERS = "suppliers", "Supplier scorecards"
     DAILY = "daily", "Daily summary"
 
 

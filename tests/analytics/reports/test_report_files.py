@@ -179,7 +179,7 @@ def test_a_report_over_an_empty_range_is_done_with_no_rows(world, olivia, fmt):
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (pdftoppm)")
-@pytest.mark.parametrize("kind", ["orders", "batches", "supplier_orders"])
+@pytest.mark.parametrize("kind", ["orders", "batches", "supplier_orders", "suppliers"])
 def test_every_pdf_kind_renders_to_pages_that_are_not_blank(world, olivia, kind, tmp_path):
     from PIL import Image
 

@@ -2,6 +2,7 @@
 cannot leave two files, retention, and reads going to the replica."""
 
 import copy
+import dataclasses
 import os
 from datetime import timedelta
 
@@ -27,17 +28,15 @@ def test_a_generation_that_fails_midway_leaves_no_file_and_says_why(world, olivi
     # given: the third row cannot be read
     from analytics.reports import kinds
 
-    real_to_row = kinds.KINDS["orders"].to_row
-    seen = []
+    spec = kinds.KINDS["orders"]
 
-    def breaks_on_third_row(values):
-        seen.append(values)
-        if len(seen) == 3:
-            raise ValueError("a row the writer cannot handle")
-        return real_to_row(values)
+    def breaks_on_third_row(report):
+        for number, values in enumerate(spec.query(report), start=1):
+            if number == 3:
+                raise ValueError("a row the writer cannot handle")
+            yield values
 
-    monkeypatch.setitem(kinds.KINDS, "orders", kinds.KINDS["orders"].__class__(
-        **{**kinds.KINDS["orders"].__dict__, "to_row": breaks_on_third_row}))  # fmt: skip
+    monkeypatch.setitem(kinds.KINDS, "orders", dataclasses.replace(spec, fetch=breaks_on_third_row))
     report = request(olivia, fmt)
 
     # when
