@@ -129,8 +129,13 @@ def upsert_rows(
 
 def execute(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> int:
     """Run a statement; the number of rows it wrote."""
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
+        if cursor.rowcount == -1 and connection.vendor == "sqlite":
+            # Python's sqlite3 counts only statements that begin with INSERT, UPDATE or DELETE.
+            cursor.execute("SELECT changes()")
+            return cursor.fetchone()[0]
         return cursor.rowcount
 
 

@@ -3,11 +3,13 @@
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from django.apps import apps
 from django.db import connections, transaction
+from django.db.models import DateField
 
 from batches.models import BatchEvent, ProductionBatch
 from orders.models import Order
@@ -149,3 +151,56 @@ def test_no_module_types_a_table_name_by_hand():
         for match in pattern.finditer(text)
     )
     assert found == []
+
+
+def test_texts_built_in_sql_read_as_python_formats_them(db):
+    # given
+    order = OrderFactory(quantity=7, total_price=Decimal("1234.5"))
+    when = datetime(2026, 3, 5, 9, 7, tzinfo=UTC)
+    o = lambda name: sql.Sql(f"o.{sql.column(Order, name)}")  # noqa: E731
+    texts = [
+        sql.concat(o("quantity"), " × ", sql.text_prefix(o("id"), 8)),
+        sql.decimal_text(o("total_price"), 2),
+        sql.decimal_text(sql.Sql("%s", (Decimal("0"),)), 2),
+        sql.date_text(sql.Sql("%s", (sql_date(when.date()),))),
+        sql.datetime_text_utc(sql.Sql("%s", (sql_datetime(when),))),
+    ]
+    select = ", ".join(text.sql for text in texts)
+    params = tuple(param for text in texts for param in text.params)
+    statement = sql.Sql(
+        f"SELECT {select} FROM {sql.table(Order)} o WHERE o.{sql.column(Order, 'id')} = %s",
+        (*params, *sql.in_list(Order, "id", [order.id]).params),
+    )
+
+    # when
+    row = sql.fetch_one(statement)
+
+    # then
+    assert row == (f"7 × {str(order.id)[:8]}", "1234.50", "0.00", "Mar 05, 2026", "Mar 05, 2026 09:07")
+
+
+def test_with_queries_and_update_where_write_over_the_named_rows(db):
+    # given: two orders, one of them named by the first query
+    first, second = OrderFactory(), OrderFactory()
+    ids = sql.in_list(Order, "id", [first.id])
+    named = sql.select_columns(Order, ["id"], sql.Sql(f"{sql.column(Order, 'id')} IN ({ids.sql})", ids.params))
+    update = sql.update_where(
+        Order,
+        {"rejection_reason": "named"},
+        sql.Sql(f"{sql.column(Order, 'id')} IN (SELECT {sql.column(Order, 'id')} FROM picked)"),
+    )
+
+    # when
+    written = sql.execute(sql.with_queries([("picked", named)], update))
+
+    # then
+    assert written == 1
+    assert dict(Order.objects.values_list("id", "rejection_reason")) == {first.id: "named", second.id: ""}
+
+
+def sql_date(value):
+    return DateField().get_db_prep_value(value, connections["default"])
+
+
+def sql_datetime(value):
+    return Order._meta.get_field("created_at").get_db_prep_value(value, connections["default"])

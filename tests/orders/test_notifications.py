@@ -243,3 +243,19 @@ def test_bad_email_preferences_are_a_400_and_change_nothing(api_client_for, alic
     response = api_client_for(alice).patch("/api/notifications/email-preferences/", body, format="json")
     assert response.status_code == 400
     assert not NotificationOptOut.objects.exists()
+
+
+def test_a_transition_that_tells_nobody_asks_for_no_mailing_task(sent_tasks, django_capture_on_commit_callbacks):
+    # given: a batch at 65 % (nearing target: an event, no notification) and one in review with no pooled order
+    nearing = batch_filled_to(65, orders=2)
+    empty = batch_in_review(55, orders=1)
+    Order.objects.filter(contribution__batch=empty).update(workflow_status=Order.Status.REFUNDED)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        state.batches_mark_nearing_target(batch_ids=[nearing.id])
+        state.batches_extend_window(batch_ids=[empty.id], hours=2)
+
+    # then
+    assert not Notification.objects.exists()
+    assert sent_tasks == []
