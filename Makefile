@@ -89,9 +89,11 @@ format: $(STAMP)
 # into var/bench.json. It empties the order and batch tables, so it runs in its own database,
 # <PG_URL>_bench (created if missing; BENCH_DATABASE_URL overrides).
 # Flags: BENCH_ARGS="--phase pool --orders 20000" (see python -m bench --help).
-# The bench runs the production profile, which refuses the repository's key (a fresh one per run),
+# The bench runs the production profile, which refuses the repository's key (fresh keys per run),
 # over plain HTTP on loopback.
 bench: export SECRET_KEY ?= $(shell $(PYTHON_BIN) -c 'import secrets; print(secrets.token_urlsafe(50))')
+# Its suppliers carry no bank or contact details, so a fresh field key per run reads them all.
+bench: export SLEEKBATCH_FIELD_KEYS ?= $(shell $(PYTHON_BIN) -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')
 bench: export SLEEKBATCH_HTTPS ?= 0
 bench: $(STAMP) var
 	DATABASE_URL="$${BENCH_DATABASE_URL:-$(PG_URL)_bench}" CELERY_BROKER_URL="$(REDIS_BASE)/12" REDIS_URL="$(REDIS_BASE)/13" \

@@ -50,9 +50,28 @@ class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
                 meta[key] = f"{path}{sep}{redact_query_string(query)}" if sep else path
         return meta
 
+    def get_post_parameters(self, request):
+        parameters = super().get_post_parameters(request)
+        if not parameters or not any(is_sensitive_name(name) for name in parameters):
+            return parameters
+        parameters = parameters.copy()
+        for name in parameters:
+            if is_sensitive_name(name):
+                parameters[name] = self.cleansed_substitute
+        return parameters
+
     def get_traceback_frame_variables(self, request, tb_frame):
         variables = super().get_traceback_frame_variables(request, tb_frame)
-        return [(name, self.cleansed_substitute if SENSITIVE_NAME.search(name) else value) for name, value in variables]
+        # A dict in a frame (a serializer's data, a form's cleaned_data) by its keys, as settings are.
+        return [
+            (name, self.cleansed_substitute if SENSITIVE_NAME.search(name) else self._cleanse_mapping(value))
+            for name, value in variables
+        ]
+
+    def _cleanse_mapping(self, value):
+        if isinstance(value, dict):
+            return {key: self.cleanse_setting(key, item) for key, item in value.items()}
+        return value
 
 
 class RedactingExceptionReporter(ExceptionReporter):

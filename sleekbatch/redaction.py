@@ -11,9 +11,11 @@ REDACTED = "********"
 
 # Django's own list (API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE) plus every
 # *_URL and DSN setting (DATABASE_URL, CELERY_BROKER_URL, REDIS_URL carry passwords),
-# session and CSRF values, and anything called a credential or a private thing.
+# session and CSRF values, anything called a credential or a private thing, and the supplier
+# data encrypted at rest (bank details, contact person: sleekbatch/encryption.py).
 SENSITIVE_NAME = re.compile(
-    r"API|AUTH|TOKEN|KEY|SECRET|PASS|PWD|SIGNATURE|COOKIE|SESSION|CSRF|CREDENTIAL|PRIVATE|_URL$|^URL$|DSN|IBAN|BANK",
+    r"API|AUTH|TOKEN|KEY|SECRET|PASS|PWD|SIGNATURE|COOKIE|SESSION|CSRF|CREDENTIAL|PRIVATE|_URL$|^URL$|DSN|IBAN|BANK"
+    r"|BIC$|SWIFT|PHONE|CONTACT_NAME|ACCOUNT_HOLDER",
     flags=re.IGNORECASE,
 )
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]*)@", re.I)

@@ -6,7 +6,10 @@ filesystem kombu transport, so a fresh clone runs without any server. With
 the *production profile*.
 """
 
+import base64
+import binascii
 import copy
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -157,6 +160,38 @@ if not DEBUG and not EMBEDDED_PROFILE:
         raise ImproperlyConfigured(
             f"{_key_problem}: outside DEBUG and the embedded default, set SECRET_KEY to a random value, e.g. "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+
+# --- Field encryption at rest (sleekbatch/encryption.py) ------------------------------
+
+# Fernet keys, newest first: the first encrypts, every one decrypts (rotation: put a new key in
+# front, run `manage.py rotate_field_keys`, then drop the old one). The embedded and DEBUG
+# profiles derive a dev key from SECRET_KEY; production refuses to start without its own.
+FIELD_ENCRYPTION_KEYS = env_list("SLEEKBATCH_FIELD_KEYS", "")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG and not EMBEDDED_PROFILE:
+        raise ImproperlyConfigured(
+            "SLEEKBATCH_FIELD_KEYS is not set: outside DEBUG and the embedded default, give the key(s) that "
+            "encrypt supplier bank and contact data, newest first, e.g. python -c 'from cryptography.fernet "
+            "import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"sleekbatch dev field key:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+for _position, _field_key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    if not _is_fernet_key(_field_key):
+        raise ImproperlyConfigured(
+            f"SLEEKBATCH_FIELD_KEYS: key {_position} is not a Fernet key (32 url-safe base64 bytes, "
+            "as Fernet.generate_key() prints)"
         )
 
 # A read replica of the same database: report queries and other heavy reads go there

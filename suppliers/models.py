@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from sleekbatch.encryption import EncryptedTextField
+from suppliers.bank_details import bic_normalise, iban_normalise, validate_bic, validate_iban
 from suppliers.pricing import validate_price_tiers
 from suppliers.scoring import Standing
 
@@ -12,7 +14,14 @@ from suppliers.scoring import Standing
 class Supplier(models.Model):
     name = models.CharField(max_length=200)
     code = models.SlugField(max_length=50, unique=True)
+    # In clear on purpose: the alert mail and the admin's search use it, and it is the supplier's
+    # business address, not a person's. The contact person and the bank details are encrypted.
     contact_email = models.EmailField(blank=True)
+    contact_name = EncryptedTextField(blank=True)
+    contact_phone = EncryptedTextField(blank=True)
+    bank_account_holder = EncryptedTextField(blank=True)
+    bank_iban = EncryptedTextField("IBAN", blank=True, validators=[validate_iban])
+    bank_bic = EncryptedTextField("BIC/SWIFT", blank=True, validators=[validate_bic])
     is_active = models.BooleanField(default=True)
     # The current scorecard's score (0–100) and standing, written by suppliers.scorecard and read
     # by matching. No score (null, standing "new") until enough deliveries: never a made-up default.
@@ -26,6 +35,11 @@ class Supplier(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # Stored as the bank prints them in one word: the API and the admin agree on one form.
+        self.bank_iban = iban_normalise(self.bank_iban)
+        self.bank_bic = bic_normalise(self.bank_bic)
 
 
 class SupplierMembership(models.Model):

@@ -1,15 +1,24 @@
-"""Writes for suppliers: supplier orders (for a confirmed batch or a direct order), memberships."""
+"""Writes for suppliers: supplier orders (for a confirmed batch or a direct order), memberships,
+a supplier's contact and bank details."""
 
+import copy
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from sleekbatch import sql
+from sleekbatch.audit import Action, audit_diff, audit_record
 from sleekbatch.business_events import BusinessKind, business_events_write
+from sleekbatch.roles import OPS, has_role
+from suppliers.bank_details import bic_normalise, iban_normalise
 from suppliers.models import Supplier, SupplierMembership, SupplierOrder
 from suppliers.numbers import new_supplier_order_number
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,3 +98,27 @@ def supplier_membership_set(*, user, supplier: Supplier) -> SupplierMembership:
     """Make ``user`` act for ``supplier`` (a user belongs to one supplier; this moves it)."""
     membership, _ = SupplierMembership.objects.update_or_create(user=user, defaults={"supplier": supplier})
     return membership
+
+
+SUPPLIER_DETAIL_FIELDS = ("contact_name", "contact_phone", "bank_account_holder", "bank_iban", "bank_bic")
+
+
+@transaction.atomic(durable=True)
+def supplier_details_set(*, supplier_id: int, actor, details: dict) -> Supplier:
+    """Replace a supplier's contact person and bank details (validated by the caller); ops' changes
+    are audited with the values masked."""
+    supplier = Supplier.objects.select_for_update().get(id=supplier_id)
+    before = copy.copy(supplier)
+    for name in SUPPLIER_DETAIL_FIELDS:
+        setattr(supplier, name, details.get(name, ""))
+    supplier.bank_iban = iban_normalise(supplier.bank_iban)
+    supplier.bank_bic = bic_normalise(supplier.bank_bic)
+    supplier.save(update_fields=list(SUPPLIER_DETAIL_FIELDS))
+    if has_role(actor, OPS):
+        changed_before, changed_after = audit_diff(before, supplier)
+        if changed_after:
+            audit_record(
+                actor=actor, action=Action.ADMIN_CHANGE, obj=supplier, before=changed_before, after=changed_after
+            )
+    logger.info("supplier.details_set", extra={"supplier_id": supplier.id})
+    return supplier

@@ -1,5 +1,7 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from suppliers.bank_details import bic_normalise, iban_normalise, validate_bic, validate_iban
 from suppliers.models import SupplierOrder
 
 # The longest history GET /api/suppliers/{id}/performance/ returns (a year of daily snapshots).
@@ -103,3 +105,36 @@ class SupplierPerformanceSerializer(ScoreFieldsSerializer):
     computed_at = serializers.DateTimeField(allow_null=True)
     window_days = serializers.IntegerField(allow_null=True)
     history = ScoreHistoryDaySerializer(many=True)
+
+
+def _bank_check(check, normalise):
+    def validate(value: str) -> str:
+        if not value:
+            return value
+        try:
+            check(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return normalise(value)
+
+    return validate
+
+
+class SupplierDetailsSerializer(RejectUnknownFieldsSerializer):
+    """A supplier's contact person and bank details (encrypted at rest); PUT replaces all five."""
+
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    contact_name = serializers.CharField(max_length=200, allow_blank=True)
+    contact_phone = serializers.RegexField(
+        r"^\+?[0-9 ()./-]{4,30}$",
+        allow_blank=True,
+        error_messages={"invalid": "A phone number: digits, spaces and + ( ) . / - only, 4 to 30 characters."},
+    )
+    bank_account_holder = serializers.CharField(max_length=200, allow_blank=True)
+    bank_iban = serializers.CharField(max_length=64, allow_blank=True, help_text="IBAN, checked by its check digits")
+    bank_bic = serializers.CharField(max_length=20, allow_blank=True, help_text="BIC/SWIFT code, 8 or 11 characters")
+
+    validate_bank_iban = staticmethod(_bank_check(validate_iban, iban_normalise))
+    validate_bank_bic = staticmethod(_bank_check(validate_bic, bic_normalise))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from suppliers.api.views import (
+    SupplierDetailsView,
     SupplierOrderAcknowledgeView,
     SupplierOrderCancelView,
     SupplierOrderDeliverView,
@@ -12,6 +13,7 @@ from suppliers.api.views import (
 
 urlpatterns = [
     path("suppliers/<int:supplier_id>/performance/", SupplierPerformanceView.as_view(), name="supplier-performance"),
+    path("suppliers/<int:supplier_id>/details/", SupplierDetailsView.as_view(), name="supplier-details"),
     path("supplier-orders/", SupplierOrderListView.as_view(), name="supplier-order-list"),
     path("supplier-orders/<uuid:supplier_order_id>/", SupplierOrderDetailView.as_view(), name="supplier-order-detail"),
     path(

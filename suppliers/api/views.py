@@ -1,5 +1,6 @@
-"""Suppliers API: supplier orders (suppliers' users move their own along; ops see and cancel any)
-and supplier performance (a scorecard with its daily history)."""
+"""Suppliers API: supplier orders (suppliers' users move their own along; ops see and cancel any),
+supplier performance (a scorecard with its daily history) and a supplier's contact and bank details
+(that supplier's users and ops only)."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -20,6 +21,7 @@ from suppliers.api.serializers import (
     DeliverSerializer,
     PerformanceQuerySerializer,
     ShipSerializer,
+    SupplierDetailsSerializer,
     SupplierOrderRefusedSerializer,
     SupplierOrderSerializer,
     SupplierPerformanceSerializer,
@@ -31,6 +33,7 @@ from suppliers.selectors import (
     supplier_scorecard,
     suppliers_visible_to,
 )
+from suppliers.services import supplier_details_set
 
 
 class SupplierOrderListView(APIView):
@@ -184,3 +187,24 @@ class SupplierPerformanceView(APIView):
             ],
         }
         return Response(SupplierPerformanceSerializer(body).data)
+
+
+class SupplierDetailsView(APIView):
+    """Contact person and bank details: encrypted at rest, shown nowhere else (not in lists, not in logs)."""
+
+    permission_classes = [IsSupplierOrOps]
+
+    @extend_schema(responses=SupplierDetailsSerializer)
+    def get(self, request, supplier_id):
+        """The supplier's contact person and bank details."""
+        supplier = get_object_or_404(suppliers_visible_to(request.user), id=supplier_id)
+        return Response(SupplierDetailsSerializer(supplier).data)
+
+    @extend_schema(request=SupplierDetailsSerializer, responses=SupplierDetailsSerializer)
+    def put(self, request, supplier_id):
+        """Replace all five (blank clears one); the IBAN is checked by its check digits, the BIC by its form."""
+        supplier = get_object_or_404(suppliers_visible_to(request.user), id=supplier_id)
+        serializer = SupplierDetailsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        supplier = supplier_details_set(supplier_id=supplier.id, actor=request.user, details=serializer.validated_data)
+        return Response(SupplierDetailsSerializer(supplier).data)

@@ -23,6 +23,13 @@ from tests.factories import BatchContributionFactory, SupplierOfferFactory
 
 pytestmark = pytest.mark.django_db
 
+DETAILS = {
+    "contact_name": "Rahima Akter",
+    "contact_phone": "+880 2 5505 1234",
+    "bank_account_holder": "Dhaka Knits Ltd",
+    "bank_iban": "DE89 3704 0044 0532 0130 00",
+    "bank_bic": "COBADEFFXXX",
+}
 ORDER = {"product_type": "hoodie", "quantity": 24, "style_details": [{"style": "classic", "color": "navy"}]}
 
 
@@ -201,6 +208,17 @@ SCENARIOS = [
     S("get", "/api/reports/{report_id}/download/", "bob", 404, params={"report_id": "report"}),
     S("get", "/api/suppliers/{supplier_id}/performance/", "olivia", 200, params={"supplier_id": "supplier"}),
     S("get", "/api/suppliers/{supplier_id}/performance/", "alice", 403, params={"supplier_id": "supplier"}),
+    S("get", "/api/suppliers/{supplier_id}/details/", "olivia", 200, params={"supplier_id": "supplier"}),
+    S("get", "/api/suppliers/{supplier_id}/details/", "alice", 403, params={"supplier_id": "supplier"}),
+    S("put", "/api/suppliers/{supplier_id}/details/", "olivia", 200, params={"supplier_id": "supplier"}, body=DETAILS),
+    S(
+        "put",
+        "/api/suppliers/{supplier_id}/details/",
+        "olivia",
+        400,
+        params={"supplier_id": "supplier"},
+        body={**DETAILS, "bank_iban": "DE89370400440532013001"},
+    ),
     S("get", "/metrics", "olivia", 200),
     S("get", "/metrics", "alice", 403),
 ]

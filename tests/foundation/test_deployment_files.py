@@ -77,7 +77,7 @@ def test_web_and_worker_have_health_checks():
 
 def test_no_secret_has_a_default_in_compose():
     text = (ROOT / "docker-compose.yml").read_text()
-    for variable in ("SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH"):
+    for variable in ("SECRET_KEY", "SLEEKBATCH_FIELD_KEYS", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH"):
         assert f"${{{variable}:?" in text, f"{variable} must be required, not defaulted"
         assert f"${{{variable}:-" not in text
     assert "sleekbatch:sleekbatch@" not in text

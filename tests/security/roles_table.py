@@ -61,6 +61,9 @@ ROLES_TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/supplier-orders/{supplier_order_id}/cancel/"): OPS_ONLY,
     # Supplier performance: ops, and that supplier's users.
     ("GET", "/api/suppliers/{supplier_id}/performance/"): SUPPLIER_OR_OPS,
+    # Supplier contact and bank details (encrypted at rest): ops, and that supplier's users.
+    ("GET", "/api/suppliers/{supplier_id}/details/"): SUPPLIER_OR_OPS,
+    ("PUT", "/api/suppliers/{supplier_id}/details/"): SUPPLIER_OR_OPS,
     # Monitoring and analytics: ops (and the Prometheus scraper's own token).
     ("GET", "/api/metrics/jobs/"): OPS_ONLY,
     ("GET", "/api/analytics/daily/"): OPS_ONLY,
@@ -92,6 +95,13 @@ BODIES: dict[tuple[str, str], object] = {
         "orders": [order_payload(), order_payload(quantity=6, style_details=[{"style": "a"}])]
     },
     ("POST", "/api/batches/{batch_id}/extend/"): {"hours": 24},
+    ("PUT", "/api/suppliers/{supplier_id}/details/"): {
+        "contact_name": "Rahima Akter",
+        "contact_phone": "+880 2 5505 1234",
+        "bank_account_holder": "Dhaka Knits Ltd",
+        "bank_iban": "DE89370400440532013000",
+        "bank_bic": "COBADEFFXXX",
+    },
     ("POST", "/api/supplier-orders/{supplier_order_id}/deliver/"): {"delivered_units": 100},
     ("POST", "/api/reports/"): {"kind": "orders", "format": "csv", "date_from": "2026-11-02", "date_to": "2026-11-08"},
     ("PATCH", "/api/notifications/email-preferences/"): {"order_refunded": False},
