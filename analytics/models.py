@@ -22,6 +22,12 @@ class JobRun(models.Model):
     peak_rss_kib = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
+    # A failed run's arguments ({"args": [...], "kwargs": {...}}), so ops can send it again; null
+    # when they are not JSON (tasks take primitive ids, so in practice always stored).
+    arguments = models.JSONField(null=True, blank=True)
+    # Set once, by the retry that re-sent this run (analytics.services.job_run_retry).
+    retried_at = models.DateTimeField(null=True, blank=True)
+    retry_task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-finished_at"]

@@ -7,6 +7,7 @@ notifies staff by mail (settings.ADMINS), at most once per task name per interva
 (sleekbatch/job_failures.py).
 """
 
+import json
 import logging
 import resource
 import socket
@@ -49,7 +50,7 @@ def analytics_receivers_connect() -> None:
 IGNORED_PREFIXES = ("celery.",)
 
 
-def _record(task, status: str, error: str = "") -> None:
+def _record(task, status: str, error: str = "", arguments: dict | None = None) -> None:
     from analytics.models import JobRun
 
     name = getattr(task, "name", "") or ""
@@ -74,6 +75,7 @@ def _record(task, status: str, error: str = "") -> None:
             peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             error=error[:4000],
             correlation_id=get_correlation_id(),
+            arguments=arguments,
         )
     except Exception:  # the database may be what failed; metrics must never mask the task's outcome
         logger.warning("jobrun.record_failed", extra={"task_name": name, "task_id": request.id}, exc_info=True)
@@ -95,14 +97,23 @@ def _job_retrying(sender=None, reason=None, **kwargs):
     _record(sender, JobRun.Status.RETRYING, error=repr(reason))
 
 
-def _job_failed(sender=None, task_id=None, exception=None, **kwargs):
+def _job_failed(sender=None, task_id=None, exception=None, args=None, kwargs=None, **extra):
     from analytics.models import JobRun
 
     error = f"{type(exception).__name__}: {exception}"
-    _record(sender, JobRun.Status.FAILED, error=error)
+    _record(sender, JobRun.Status.FAILED, error=error, arguments=_json_arguments(args, kwargs))
     _record_business_event(sender.name, error)
     logger.error("job.failed", extra={"task_name": sender.name, "task_id": task_id, "error": error})
     job_failure_notify(task_name=sender.name, task_id=task_id, error=error)
+
+
+def _json_arguments(args, kwargs) -> dict | None:
+    """The arguments a retry would send again, if they survive JSON unchanged (ids, strings, numbers)."""
+    arguments = {"args": list(args or ()), "kwargs": dict(kwargs or {})}
+    try:
+        return arguments if json.loads(json.dumps(arguments)) == arguments else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _record_business_event(task_name: str, error: str) -> None:

@@ -105,6 +105,7 @@ class AuditEntry(models.Model):
         SUPPLIER_ORDER_SHIP = "supplier_order_ship", "Supplier order: ship"
         SUPPLIER_ORDER_DELIVER = "supplier_order_deliver", "Supplier order: deliver"
         SUPPLIER_ORDER_CANCEL = "supplier_order_cancel", "Supplier order: cancel"
+        JOB_RETRY = "job_retry", "Failed job: retry"
 
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now)
