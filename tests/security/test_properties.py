@@ -206,3 +206,29 @@ def test_any_supplier_order_move_body_is_a_200_a_409_or_a_400(api_client_for, ol
     if response.status_code != 200:
         supplier_order.refresh_from_db()
         assert supplier_order.status == SupplierOrder.Status.PLACED
+
+
+DETAIL_FIELDS = {
+    "contact_name": any_text | json_values,
+    "contact_phone": st.sampled_from(["+44 20 7946 0958", ""]) | any_text | json_values,
+    "bank_account_holder": any_text | json_values,
+    "bank_iban": st.sampled_from(["DE89370400440532013000", "DE89370400440532013001", ""]) | any_text | json_values,
+    "bank_bic": st.sampled_from(["COBADEFFXXX", "COBADEFF", ""]) | any_text | json_values,
+}
+
+
+@FAST
+@given(body=json_values | st.fixed_dictionaries({}, optional=DETAIL_FIELDS))
+def test_any_supplier_details_body_is_a_200_with_it_stored_or_a_400_with_nothing(api_client_for, olivia, body):
+    supplier = SupplierFactory()
+    client = api_client_for(olivia)
+
+    response = client.put(f"/api/suppliers/{supplier.pk}/details/", json.dumps(body), content_type="application/json")
+
+    assert response.status_code in (200, 400), response.content[:300]
+    assert response_is_json_with_a_message(response)
+    stored = type(supplier).objects.get(pk=supplier.pk)
+    if response.status_code == 200:
+        assert stored.bank_iban == response.json()["bank_iban"]
+    else:
+        assert (stored.bank_iban, stored.contact_name) == ("", "")
