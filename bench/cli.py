@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import os
 import secrets
@@ -93,6 +94,9 @@ def setup_django(args) -> Path:
     # processes (this one, gunicorn, the workers) share a random one unless one is given.
     if not os.environ.get("SECRET_KEY"):
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    # Nor start without a field-encryption key; the bench's suppliers carry no encrypted details.
+    if not os.environ.get("SLEEKBATCH_FIELD_KEYS"):
+        os.environ["SLEEKBATCH_FIELD_KEYS"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     created = services.ensure_database(database_url)
 
     import django
