@@ -86,8 +86,19 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
-        try:
-            check_json_value(data)
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
+        if _may_hold_unstorable_value(text):
+            try:
+                check_json_value(data)
+            except ValueError as exc:
+                raise ParseError(f"JSON parse error - {exc}") from None
         return data
+
+
+def _may_hold_unstorable_value(text: str) -> bool:
+    """False when the parsed body cannot break check_json_value, so the walk is skipped: the usual body.
+
+    A NUL or a lone surrogate can only arrive as a ``\\u`` escape (json.loads(strict=True) refuses
+    raw control characters, the UTF-8 decoder refuses encoded surrogates), and a value cannot nest
+    deeper than it has brackets (those inside strings only make this answer True more often).
+    """
+    return "\\u" in text or text.count("{") + text.count("[") > MAX_JSON_DEPTH

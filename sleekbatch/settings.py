@@ -516,6 +516,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only; duplicate keys, NUL, lone surrogates and deep nesting are a 400 (sleekbatch/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["sleekbatch.parsers.StrictJSONParser"],
+    # DRF's negotiation, with JSON chosen at once for a client that asks for nothing else.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "sleekbatch.negotiation.JSONFirstContentNegotiation",
     "EXCEPTION_HANDLER": "sleekbatch.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

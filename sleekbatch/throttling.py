@@ -4,19 +4,22 @@ Every request counts against its user's ``user`` rate (``anon`` per client addre
 a token); a view may name a tighter scope (``throttle_scope = "orders_bulk"``, or a dict by
 HTTP method), counted as well. Rates are settings (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]).
 
-Counters are fixed windows (one key per user, scope and window, expiring with it): one
-``INCR`` per limit, all sent in a single Redis round trip, so every web process draws on the
-same count. DRF's own throttles keep the timestamp of every request in a list that is read,
-unpickled, grown and written back on each request: at a busy buyer's thousands of requests
-per window that cost more than the order itself. The price of a fixed window is that a
+Counters are fixed windows (one key per user, scope and window, expiring with it), all counted
+by one Lua script in one Redis command (cheaper for the client and Redis than a pipeline of an
+INCR and an EXPIRE per limit), so every web process draws on the same count. DRF's own
+throttles keep the timestamp of every request in a list that is read, unpickled, grown and
+written back on each request: at a busy buyer's thousands of requests per window that cost
+more than the order itself. The price of a fixed window is that a
 client can spend up to twice its rate across a window boundary.
 """
 
 import logging
 import time
+from functools import cache as memoize
 
 import redis
 from django.core.cache import cache
+from redis.commands.core import Script
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -34,17 +37,30 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIOD_SECONDS[period.strip()[0]]
 
 
+# Adds one to each counter KEYS[i], gives a new one ARGV[i] seconds to live, returns the counts.
+_COUNT_HITS_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[i], 'NX')
+end
+return counts
+"""
+
+
+@memoize
+def _count_hits_script(client: redis.Redis) -> Script:
+    # EVALSHA by the script's digest; redis-py loads it again after a Redis restart (NOSCRIPT).
+    return client.register_script(_COUNT_HITS_LUA)
+
+
 def count_hits(keys: list[tuple[str, int]]) -> list[int]:
     """Add one to each counter (key, seconds to live) and return the new counts."""
     client = shared_redis_client()
     if client is None:
         return [_count_in_django_cache(key, ttl) for key, ttl in keys]
-    pipe = client.pipeline(transaction=False)
-    for key, ttl in keys:
-        pipe.incr(key)
-        pipe.expire(key, ttl, nx=True)
-    replies = pipe.execute()
-    return [int(count) for count in replies[0::2]]
+    replies = _count_hits_script(client)(keys=[key for key, _ in keys], args=[ttl for _, ttl in keys])
+    return [int(count) for count in replies]
 
 
 def _count_in_django_cache(key: str, ttl: int) -> int:

@@ -1,12 +1,15 @@
 """What an attacker sends to the API: each is a 4xx JSON answer with a clear message and nothing stored."""
 
 import base64
+import io
 import json
 
 import pytest
 from django.core import mail
+from rest_framework.exceptions import ParseError
 
 from orders.models import Order
+from sleekbatch.parsers import MAX_JSON_DEPTH, StrictJSONParser
 from tests.orders.conftest import order_payload
 
 ORDERS = "/api/orders/"
@@ -67,6 +70,28 @@ def test_a_lone_surrogate_in_a_bulk_order_is_a_400(api_client_for, alice, hoodie
 
     assert_refused(post_raw(api_client_for(alice), BULK, body), says="surrogate")
     assert not Order.objects.exists()
+
+
+def test_a_raw_nul_character_or_encoded_surrogate_is_a_400_without_any_escape(api_client_for, alice, hoodie_offer):
+    # The parser skips its walk over the values when the body has no \\u escape: these must still fail.
+    client = api_client_for(alice)
+    raw_nul = '{"product_type": "hoodie", "quantity": 12, "style_details": [{"style": "cla\x00ssic"}]}'
+    encoded_surrogate = raw_nul.replace("\x00", "").encode().replace(b"classic", b"cla\xed\xa0\x80ssic")
+
+    assert_refused(post_raw(client, ORDERS, raw_nul), says="JSON parse error")
+    assert_refused(post_raw(client, ORDERS, encoded_surrogate), says="not valid UTF-8")
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("depth, accepted", [(MAX_JSON_DEPTH, True), (MAX_JSON_DEPTH + 1, False)])
+def test_the_parser_takes_json_up_to_its_depth_limit(depth, accepted):
+    body = ("[" * depth + '"plain text, no escapes: é ✓"' + "]" * depth).encode()
+
+    if accepted:
+        assert StrictJSONParser().parse(io.BytesIO(body)) is not None
+    else:
+        with pytest.raises(ParseError, match="nested deeper than"):
+            StrictJSONParser().parse(io.BytesIO(body))
 
 
 def test_duplicate_keys_are_refused_not_last_one_wins(api_client_for, alice, hoodie_offer):
