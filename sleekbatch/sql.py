@@ -183,6 +183,64 @@ def fetch_all(
     ]
 
 
+def insert_columns(
+    model: type[Model],
+    *,
+    columns: Mapping[str, Sequence],
+    constants: Mapping[str, Any] | None = None,
+    conflict: Sequence[str] = (),
+) -> list:
+    """Many rows of ``model`` given column by column, in one statement; their primary keys.
+
+    ``columns`` maps field names to one list of plain values each (all the same length),
+    ``constants`` field names to one value for every row; with ``conflict`` (a unique key's
+    fields) a row whose key exists overwrites its other columns. On PostgreSQL one
+    ``INSERT … SELECT … FROM unnest(<one typed array per column>)``: 10,000 rows take ~0.1 s,
+    where ``bulk_create`` spends seconds preparing each value. Elsewhere ``bulk_create``.
+    """
+    constants = constants or {}
+    count = len(next(iter(columns.values()), []))
+    if count == 0:
+        return []
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        objects = [model(**{name: values[i] for name, values in columns.items()}, **constants) for i in range(count)]
+        options = {}
+        if conflict:
+            updated = [name for name in [*columns, *constants] if name not in conflict]
+            options = {"update_conflicts": True, "unique_fields": list(conflict), "update_fields": updated}
+        return [obj.pk for obj in model.objects.using(connection.alias).bulk_create(objects, **options)]
+    quote_name = connection.ops.quote_name
+    fields = {name: model._meta.get_field(name) for name in [*columns, *constants]}
+    names = {name: quote_name(field.column) for name, field in fields.items()}
+    arrays = [f"%s::{fields[name].db_type(connection)}[]" for name in columns]
+    aliases = [f"u{i}" for i in range(len(columns))]
+    selected = [*aliases, *(["%s"] * len(constants))]
+    # In the order of their placeholders: the constants (SELECT list), then the arrays (FROM).
+    params = [
+        *(fields[name].get_db_prep_save(value, connection) for name, value in constants.items()),
+        *(list(values) for values in columns.values()),
+    ]
+    statement = (
+        f"INSERT INTO {table(model, using=connection.alias)} ({', '.join(names.values())})"
+        f" SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})"
+    )
+    if conflict:
+        keys = ", ".join(names[name] if name in names else column(model, name) for name in conflict)
+        updates = ", ".join(f"{names[name]} = EXCLUDED.{names[name]}" for name in fields if name not in conflict)
+        statement += f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    statement += f" RETURNING {quote_name(model._meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def work_mem_for_transaction(megabytes: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """PostgreSQL's ``SET LOCAL work_mem``: more memory to sort or hash, until the transaction ends."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{int(megabytes)}MB'")
+
+
 def update_where(model: type[Model], changes: Mapping[str, Any], where: Sql) -> Sql:
     """``UPDATE <model> SET … WHERE where``: constants prepared by their fields as the ORM would."""
     connection = connections[DEFAULT_DB_ALIAS]

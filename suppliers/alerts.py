@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from sleekbatch import sql
 from sleekbatch.roles import OPS
 from suppliers.models import Supplier, SupplierAlert
-from suppliers.rows import rows_insert
 from suppliers.scoring import Scorecard, Standing
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def alerts_evaluate(
         if (supplier_id, kind) not in open_alerts
     ]
     closed = SupplierAlert.objects.filter(id__in=to_close, closed_at__isnull=True).update(closed_at=now)
-    opened = rows_insert(
+    opened = sql.insert_columns(
         SupplierAlert,
         columns={
             "supplier_id": [row[0] for row in new_alerts],

@@ -18,15 +18,15 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from sleekbatch import sql
 from suppliers import alerts
 from suppliers.models import Supplier, SupplierOrder, SupplierScoreSnapshot
-from suppliers.rows import rows_insert
 from suppliers.scoring import DeliveryTotals, Scorecard, ScoreRules, scorecard_from_totals
 
 logger = logging.getLogger(__name__)
 
 # Any constant both runs agree on: serialises scoring runs on PostgreSQL (SQLite serialises writers).
-SCORING_LOCK_KEY = 0x5C0_2EC0
+SCORING_LOCK_NAMESPACE = 0x5C0_2EC0
 
 
 @dataclass(frozen=True)
@@ -43,22 +43,14 @@ class ScoringRun:
         return {name: value for name, value in self.__dict__.items() if name != "opened_alert_ids"}
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _column(model, name: str) -> str:
-    return _q(model._meta.get_field(name).column)
-
-
 def _delivery_totals_sql(*, one_supplier: bool) -> str:
     """The sums of each supplier's deliveries in the window (hash-aggregated: no sort)."""
     so = SupplierOrder
-    supplier, days_late, quantity = _column(so, "supplier"), _column(so, "days_late"), _column(so, "quantity")
-    delivered, lead = _column(so, "delivered_units"), _column(so, "lead_time_days")
+    supplier, days_late, quantity = sql.column(so, "supplier"), sql.column(so, "days_late"), sql.column(so, "quantity")
+    delivered, lead = sql.column(so, "delivered_units"), sql.column(so, "lead_time_days")
     delivered_in = (
-        f"{_column(so, 'status')} = %(delivered)s"
-        f" AND {_column(so, 'delivered_at')} >= %(since)s AND {_column(so, 'delivered_at')} <= %(until)s"
+        f"{sql.column(so, 'status')} = %(delivered)s"
+        f" AND {sql.column(so, 'delivered_at')} >= %(since)s AND {sql.column(so, 'delivered_at')} <= %(until)s"
     )
     sums = [
         "COUNT(*)",
@@ -66,12 +58,12 @@ def _delivery_totals_sql(*, one_supplier: bool) -> str:
         f"SUM({quantity})",
         f"SUM(CASE WHEN {delivered} < {quantity} THEN {delivered} ELSE {quantity} END)",
         f"SUM({delivered})",
-        f"SUM({_column(so, 'defective_units')})",
+        f"SUM({sql.column(so, 'defective_units')})",
         f"SUM({lead})",
         f"SUM({lead} * {lead})",
     ]
     return (
-        f"SELECT {supplier}, {', '.join(sums)} FROM {_q(so._meta.db_table)} WHERE {delivered_in}"
+        f"SELECT {supplier}, {', '.join(sums)} FROM {sql.table(so)} WHERE {delivered_in}"
         + (f" AND {supplier} = %(supplier)s" if one_supplier else "")
         + f" GROUP BY {supplier}"
     )
@@ -82,23 +74,23 @@ def _acknowledge_median_sql(*, one_supplier: bool, vendor: str) -> str:
     narrow columns (sorting the sums' wide rows by supplier cost three times as much); on SQLite,
     which has no percentile_cont, it takes the middle row or the mean of the two middle rows."""
     so = SupplierOrder
-    supplier, hours = _column(so, "supplier"), _column(so, "acknowledge_hours")
+    supplier, hours = sql.column(so, "supplier"), sql.column(so, "acknowledge_hours")
     acknowledged_in = (
-        f"{hours} IS NOT NULL AND {_column(so, 'acknowledged_at')} >= %(since)s"
-        f" AND {_column(so, 'acknowledged_at')} <= %(until)s"
+        f"{hours} IS NOT NULL AND {sql.column(so, 'acknowledged_at')} >= %(since)s"
+        f" AND {sql.column(so, 'acknowledged_at')} <= %(until)s"
         + (f" AND {supplier} = %(supplier)s" if one_supplier else "")
     )
     if vendor == "postgresql":
         return (
             f"SELECT {supplier}, percentile_cont(0.5) WITHIN GROUP (ORDER BY {hours})"
-            f" FROM {_q(so._meta.db_table)} WHERE {acknowledged_in} GROUP BY {supplier}"
+            f" FROM {sql.table(so)} WHERE {acknowledged_in} GROUP BY {supplier}"
         )
     return (
         f"SELECT supplier_id, AVG(hours) FROM ("
         f" SELECT {supplier} AS supplier_id, {hours} AS hours,"
         f" ROW_NUMBER() OVER (PARTITION BY {supplier} ORDER BY {hours}) AS position,"
         f" COUNT(*) OVER (PARTITION BY {supplier}) AS total"
-        f" FROM {_q(so._meta.db_table)} WHERE {acknowledged_in}"
+        f" FROM {sql.table(so)} WHERE {acknowledged_in}"
         ") ranked WHERE position IN ((total + 1) / 2, (total + 2) / 2) GROUP BY supplier_id"
     )
 
@@ -116,14 +108,16 @@ def delivery_totals(*, since: datetime, until: datetime, supplier_id: int | None
         "until": field.get_db_prep_value(until, connection),
         "supplier": supplier_id,
     }
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not one:
-            # Enough memory to sort a window's acknowledgements (16 bytes each) without spilling to disk.
-            cursor.execute(f"SET LOCAL work_mem = '{int(settings.SUPPLIER_SCORING_WORK_MEM_MB)}MB'")
-        cursor.execute(_delivery_totals_sql(one_supplier=one), params)
-        rows = cursor.fetchall()
-        cursor.execute(_acknowledge_median_sql(one_supplier=one, vendor=connection.vendor), params)
-        medians = {row[0]: float(row[1]) for row in cursor.fetchall() if row[1] is not None}
+    if connection.vendor == "postgresql" and not one:
+        # Enough memory to sort a window's acknowledgements (16 bytes each) without spilling to disk.
+        sql.work_mem_for_transaction(settings.SUPPLIER_SCORING_WORK_MEM_MB)
+    rows = sql.fetch_all(sql.Sql(_delivery_totals_sql(one_supplier=one), params), SupplierOrder, ["supplier"])
+    median_rows = sql.fetch_all(
+        sql.Sql(_acknowledge_median_sql(one_supplier=one, vendor=connection.vendor), params),
+        SupplierOrder,
+        ["supplier"],
+    )
+    medians = {row[0]: float(row[1]) for row in median_rows if row[1] is not None}
     totals = {
         row[0]: DeliveryTotals(
             delivered_orders=int(row[1] or 0),
@@ -148,8 +142,7 @@ def _scoring_lock() -> None:
     """One scoring run at a time: a delivery's rescoring waits for the nightly run (seconds) rather
     than both deciding, from the same previous standing, to open the same alert."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCORING_LOCK_KEY])
+        sql.advisory_xact_lock(SCORING_LOCK_NAMESPACE, 0, wait=True)
 
 
 def _snapshots_upsert(cards: dict[int, Scorecard], *, day, window_days: int, now) -> None:
@@ -169,7 +162,7 @@ def _snapshots_upsert(cards: dict[int, Scorecard], *, day, window_days: int, now
     for name in metrics:
         values = [getattr(card, name) for card in cards.values()]
         columns[name] = [str(value) for value in values] if name == "standing" else values
-    rows_insert(
+    sql.insert_columns(
         SupplierScoreSnapshot,
         columns=columns,
         constants={"day": day, "window_days": window_days, "computed_at": now},

@@ -3,25 +3,28 @@
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.db import connections, transaction
 from django.db.models import DateField
+from django.utils import timezone
 
 from batches.models import BatchEvent, ProductionBatch
 from orders.models import Order
 from sleekbatch import sql
+from suppliers.models import SupplierScoreSnapshot
 from tests.conftest import requires_postgres
-from tests.factories import OrderFactory, ProductionBatchFactory
+from tests.factories import OrderFactory, ProductionBatchFactory, SupplierFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("sleekbatch", "suppliers", "orders", "batches", "analytics")
-# The apps held to the convention. suppliers (scorecards) and analytics (rollups, reports) still
-# build some statements of their own; moving them onto sleekbatch/sql.py is their owners' next step.
-CONVENTION_APPS = ("sleekbatch", "orders", "batches")
+# The apps held to the convention. analytics (rollups, reports) still builds some statements of
+# its own; moving them onto sleekbatch/sql.py is its owner's next step.
+CONVENTION_APPS = ("sleekbatch", "orders", "batches", "suppliers")
 
 
 def test_insert_select_writes_every_row_in_one_statement_with_the_fields_defaults(db, django_assert_num_queries):
@@ -89,6 +92,46 @@ def test_insert_row_stores_what_save_would(alice):
     stored = Order.objects.get(pk=order.pk)
     assert (stored.quantity, stored.style_details, stored.workflow_status) == (5, [{"style": "classic"}], "submitted")
     assert not order._state.adding
+
+
+@pytest.mark.parametrize("standing", ["good", "watch"])
+def test_insert_columns_writes_rows_column_by_column_and_overwrites_a_row_on_its_key(db, standing):
+    # given: two suppliers, one already with today's snapshot
+    first, second = SupplierFactory(), SupplierFactory()
+    day, now = date(2026, 3, 2), timezone.now()
+    constants = {"day": day, "window_days": 90, "computed_at": now}
+    key = ("supplier_id", "day")
+    sql.insert_columns(
+        SupplierScoreSnapshot,
+        columns={"supplier_id": [first.id], "standing": ["poor"], "orders_counted": [1]},
+        constants=constants,
+        conflict=key,
+    )
+
+    # when
+    ids = sql.insert_columns(
+        SupplierScoreSnapshot,
+        columns={"supplier_id": [first.id, second.id], "standing": [standing] * 2, "orders_counted": [7, 8]},
+        constants=constants,
+        conflict=key,
+    )
+
+    # then: the first supplier's snapshot overwritten, the second's added, both keys returned
+    snapshots = SupplierScoreSnapshot.objects.order_by("orders_counted")
+    assert [(s.supplier_id, s.day, s.standing, s.orders_counted, s.window_days) for s in snapshots] == [
+        (first.id, day, standing, 7, 90),
+        (second.id, day, standing, 8, 90),
+    ]
+    assert sorted(ids) == sorted(snapshots.values_list("id", flat=True))
+    assert sql.insert_columns(SupplierScoreSnapshot, columns={"supplier_id": []}) == []
+
+
+@requires_postgres
+def test_work_mem_is_raised_for_the_transaction_only(transactional_db):
+    with transaction.atomic():
+        sql.work_mem_for_transaction(64)
+        assert sql.fetch_one(sql.Sql("SHOW work_mem")) == ("64MB",)
+    assert sql.fetch_one(sql.Sql("SHOW work_mem")) != ("64MB",)
 
 
 @requires_postgres
