@@ -14,12 +14,14 @@ from __future__ import annotations
 import enum
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Coalesce
@@ -139,16 +141,15 @@ class KindSpec:
         return sources
 
     def rows(self, report: Report) -> Iterator[tuple]:
+        to_row = self.row_builder()
         if self.fetch is not None:
             fetched = self.fetch(report)
-        else:
-            fetched = self.query(report).iterator(chunk_size=settings.REPORT_CHUNK_ROWS)
-        to_row = self.row_builder()
-        if to_row is None:
-            yield from fetched
+            yield from (map(to_row, fetched) if to_row else fetched)
             return
-        for values in fetched:
-            yield to_row(values)
+        query = self.query(report)
+        with _without_jit(query.db):
+            fetched = query.iterator(chunk_size=settings.REPORT_CHUNK_ROWS)
+            yield from (map(to_row, fetched) if to_row else fetched)
 
     def row_builder(self) -> Callable[[tuple], tuple] | None:
         """Fetched values → the row: each ``convert`` applied, each derived value put in its place.
@@ -181,6 +182,25 @@ class KindSpec:
 
     def count(self, report: Report) -> int:
         return self.queryset(report).count()
+
+
+@contextmanager
+def _without_jit(alias: str) -> Iterator[None]:
+    """PostgreSQL's JIT off for a report's query: its cost estimate (a million index probes)
+    buys a compile with inlining and optimization, 4–5 s of a 200,000-row report's 12 on the
+    bench machine, for a query that is read once."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        if connection.connection is not None and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET jit")
 
 
 def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
