@@ -40,14 +40,16 @@ demo: $(STAMP) var
 	$(DEMO_ENV) $(MANAGE) seed_demo
 	$(DEMO_ENV) $(MANAGE) demo $(DEMO_ARGS)
 
-# web, worker, beat and Flower from the Procfile on the embedded default.
+# web, worker, beat and Flower from the Procfile on the embedded default, by scripts/up.py: one
+# "ready" line with the URLs and logins once each answers; Ctrl-C stops them (a warm shutdown).
+# The services are checked before anything is migrated. SLEEKBATCH_VAR_DIR=var/demo serves the
+# data of the last `make demo`.
 # Flower refuses to start without a login (flowerconfig.py); this one is for the local demo only.
 FLOWER_BASIC_AUTH ?= ops:ops
 up: $(STAMP) var
 	$(MANAGE) check_services
 	$(MAKE) --no-print-directory seed
-	@echo "starting web http://127.0.0.1:8000/ (admin: ops / ops, API docs: /api/docs/), Flower http://127.0.0.1:5555/ ($(FLOWER_BASIC_AUTH))"
-	FLOWER_BASIC_AUTH="$(FLOWER_BASIC_AUTH)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
+	FLOWER_BASIC_AUTH="$(FLOWER_BASIC_AUTH)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/up.py
 
 # Tests run twice: on SQLite, then on PostgreSQL + Redis when reachable
 # (required when SLEEKBATCH_REQUIRE_SERVICES=1, as in CI).

@@ -13,24 +13,11 @@ from pathlib import Path
 import pytest
 
 from batches.management.commands.demo import OUTCOMES
+from tests.process_helpers import processes_using
 
 ROOT = Path(__file__).resolve().parents[2]
 # As the Makefile's DEMO_ENV: the embedded default, with the per-buyer limits raised.
 DEMO_ENV = {"SLEEKBATCH_THROTTLE_ORDERS_SUBMIT": "100000/min", "SLEEKBATCH_THROTTLE_USER": "100000/min"}
-
-
-def processes_using(var_dir: Path) -> list[int]:
-    """Processes whose environment names ``var_dir`` (what the demo started, and their children)."""
-    marker = f"SLEEKBATCH_VAR_DIR={var_dir}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue  # gone meanwhile, or not ours to read
-    return pids
 
 
 @pytest.fixture
