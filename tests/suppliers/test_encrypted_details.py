@@ -296,3 +296,34 @@ def test_ops_save_details_in_the_admin_normalised_and_audited_masked(client, oli
     entry = AuditEntry.objects.get()
     assert entry.after == {"bank_iban": "********", "bank_bic": "********"}
     assert entry.before == {"bank_iban": "", "bank_bic": ""}
+
+
+def test_an_error_while_saving_details_mails_none_of_the_values(api_client_for, olivia, dhaka, settings, monkeypatch):
+    # given: the save fails after validation, with the values in its frames
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    monkeypatch.setattr("sleekbatch.error_reports.CACHE_PREFIX", f"test-error-mail:{dhaka.pk}-{id(settings)}")
+    _with_details(dhaka)
+
+    def failing_save(*, supplier_id, actor, details):
+        stored = Supplier.objects.get(pk=supplier_id)
+        iban = stored.bank_iban  # noqa: F841 - a local the traceback would print
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("suppliers.api.views.supplier_details_set", failing_save)
+    client = api_client_for(olivia)
+    client.raise_request_exception = False
+
+    # when
+    response = client.put(_url(dhaka), DETAILS, format="json")
+
+    # then
+    from django.core import mail
+
+    assert response.status_code == 500
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    texts = [message.body] + [content for content, _type in getattr(message, "alternatives", [])]
+    assert "RuntimeError" in message.body
+    for text in texts:
+        assert not any(value in str(text) for value in SECRET_VALUES)
