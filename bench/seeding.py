@@ -1,23 +1,16 @@
-"""Set-based seeding for the bench phases: many rows in one INSERT … SELECT."""
+"""Set-based seeding for the bench phases: many rows in one INSERT … SELECT (sleekbatch/sql.py)."""
 
 from __future__ import annotations
 
 
 def insert_select(cursor, model, expressions: dict[str, str], from_sql: str, params: dict) -> None:
-    """``INSERT INTO <model> (every column) SELECT … FROM …``: columns not in ``expressions`` get
-    the field's default, so a field added to the model later does not break the benchmark."""
-    from django.db import connection
+    """``INSERT INTO <model> (…) SELECT <expressions> FROM …`` on the caller's cursor (one transaction
+    with its temporary tables), with ``%(name)s`` placeholders from ``params``. Fields not in
+    ``expressions`` (names or attnames) get their default, so a field added to the model later
+    does not break the benchmark; the primary key is left to the database unless given."""
+    from sleekbatch import sql
 
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if getattr(field, "generated", False):
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in expressions:
-            values.append(expressions[field.attname])
-        else:
-            key = f"default_{model._meta.model_name}_{field.attname}"  # one params dict may serve several models
-            params[key] = field.get_db_prep_save(field.get_default(), connection)
-            values.append(f"%({key})s")
-    table = connection.ops.quote_name(model._meta.db_table)
-    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} {from_sql}", params)
+    statement = sql.insert_select(
+        model, {name: sql.Sql(expression) for name, expression in expressions.items()}, sql.Sql(from_sql, params)
+    )
+    cursor.execute(statement.sql, statement.params)

@@ -66,10 +66,14 @@ def insert_select(model: type[Model], values: Mapping[str, Any], source: Sql) ->
     ``values`` maps field names to an ``Sql`` expression over the source rows or to a constant,
     which the field prepares for the database as the ORM would. Fields not named get their
     default, so a field added to the model later needs no change here; the primary key and
-    generated columns are left to the database unless named.
+    generated columns are left to the database unless named. Placeholders are ``%s`` with
+    ``source.params`` a sequence, or ``%(name)s`` with a mapping (the bench's seeding): then the
+    expressions' params are mappings too, and a constant goes in as ``insert_<model>_<attname>``.
     """
     connection = connections[DEFAULT_DB_ALIAS]
-    targets, expressions, params = [], [], []
+    named = isinstance(source.params, Mapping)
+    targets, expressions = [], []
+    params: dict | list = dict(source.params) if named else []
     by_attname = {model._meta.get_field(name).attname: value for name, value in values.items()}
     for field in model._meta.concrete_fields:
         if field.attname in by_attname:
@@ -81,14 +85,35 @@ def insert_select(model: type[Model], values: Mapping[str, Any], source: Sql) ->
         targets.append(connection.ops.quote_name(field.column))
         if isinstance(value, Sql):
             expressions.append(value.sql)
-            params.extend(value.params)
+            if named:
+                params.update(value.params or {})
+            else:
+                params.extend(value.params)
+        elif named:
+            key = f"insert_{model._meta.model_name}_{field.attname}"
+            expressions.append(f"%({key})s")
+            params[key] = field.get_db_prep_save(value, connection)
         else:
             expressions.append("%s")
             params.append(field.get_db_prep_save(value, connection))
     return Sql(
         f"INSERT INTO {table(model)} ({', '.join(targets)}) SELECT {', '.join(expressions)} {source.sql}",
-        (*params, *source.params),
+        params if named else (*params, *source.params),
     )
+
+
+def analyze(*models: type[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Fresh planner statistics for the models' tables (PostgreSQL's ``ANALYZE``), as autovacuum would keep them."""
+    with connections[using].cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {table(model, using=using)}")
+
+
+def delete_where(queryset: QuerySet) -> int:
+    """``DELETE FROM <model> WHERE <the queryset's filter>`` in one statement: no rows loaded, no
+    signals, no cascade (the caller deletes the referencing rows first, or in the same transaction
+    where the foreign keys are deferred). The number of rows deleted."""
+    return queryset._raw_delete(queryset.db)
 
 
 def upsert_rows(

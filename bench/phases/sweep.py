@@ -116,6 +116,7 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
     from batches.models import BatchContribution, ProductionBatch
     from bench.seeding import insert_select
     from orders.models import Order
+    from sleekbatch import sql
 
     params = {"tag": tag, "now": timezone.now(), **refs, "quiet": open_batches - due, "due": due}
     batch_columns = {
@@ -206,7 +207,6 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
             cursor,
             BatchContribution,
             {
-                "id": "nextval(pg_get_serial_sequence('batches_batchcontribution', 'id'))",
                 "batch_id": "o.batch_id",
                 "order_id": "o.id",
                 "quantity_contributed": "o.quantity",
@@ -217,11 +217,9 @@ def _seed(*, tag: str, refs: dict, open_batches: int, due: int) -> None:
             "FROM bench_sweep_orders AS o",
             params,
         )
-    with connection.cursor() as cursor:
-        # Fresh statistics, as autovacuum would have them on a live system; without them the
-        # planner guesses the new rows' distribution.
-        for table in ("batches_productionbatch", "batches_batchcontribution", "orders_order"):
-            cursor.execute(f"ANALYZE {table}")
+    # Fresh statistics, as autovacuum would have them on a live system; without them the
+    # planner guesses the new rows' distribution.
+    sql.analyze(ProductionBatch, BatchContribution, Order)
 
 
 def _check(*, tag: str, due: int) -> dict:
@@ -261,22 +259,29 @@ def _check(*, tag: str, due: int) -> dict:
 
 
 def _clean_up(*, tag: str, refs: dict) -> None:
-    from django.db import connection, transaction
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
 
-    statements = [
-        "DELETE FROM batches_batchevent e USING batches_productionbatch b WHERE e.batch_id = b.id"
-        " AND b.product_type = %(tag)s",
-        "DELETE FROM suppliers_supplierorder WHERE supplier_id = %(supplier)s",
-        "DELETE FROM orders_refund r USING orders_order o WHERE r.order_id = o.id AND o.product_type = %(tag)s",
-        "DELETE FROM batches_batchcontribution c USING batches_productionbatch b WHERE c.batch_id = b.id"
-        " AND b.product_type = %(tag)s",
-        "DELETE FROM orders_notification n USING orders_order o WHERE n.order_id = o.id AND o.product_type = %(tag)s",
-        "DELETE FROM orders_order WHERE product_type = %(tag)s",
-        "DELETE FROM batches_productionbatch WHERE product_type = %(tag)s",
-        "DELETE FROM suppliers_supplieroffer WHERE id = %(offer)s",
-        "DELETE FROM suppliers_supplier WHERE id = %(supplier)s",
-        "DELETE FROM auth_user WHERE id = %(buyer)s",
+    from batches.models import BatchContribution, BatchEvent, ProductionBatch
+    from orders.models import Notification, Order, Refund
+    from sleekbatch import sql
+    from suppliers.models import Supplier, SupplierOffer, SupplierOrder
+
+    batches = ProductionBatch.objects.filter(product_type=tag)
+    orders = Order.objects.filter(product_type=tag)
+    # Referencing rows first; one DELETE each, nothing loaded into Python.
+    deletions = [
+        BatchEvent.objects.filter(batch__in=batches.values("id")),
+        SupplierOrder.objects.filter(supplier_id=refs["supplier"]),
+        Refund.objects.filter(order__in=orders.values("id")),
+        BatchContribution.objects.filter(batch__in=batches.values("id")),
+        Notification.objects.filter(order__in=orders.values("id")),
+        orders,
+        batches,
+        SupplierOffer.objects.filter(id=refs["offer"]),
+        Supplier.objects.filter(id=refs["supplier"]),
+        get_user_model().objects.filter(id=refs["buyer"]),
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement, {"tag": tag, **refs})
+    with transaction.atomic():
+        for queryset in deletions:
+            sql.delete_where(queryset)

@@ -134,6 +134,58 @@ def test_work_mem_is_raised_for_the_transaction_only(transactional_db):
     assert sql.fetch_one(sql.Sql("SHOW work_mem")) != ("64MB",)
 
 
+def test_insert_select_takes_named_placeholders_when_its_source_does(db):
+    # given: the bench's seeding style, %(name)s placeholders in a mapping
+    batch = ProductionBatchFactory()
+    batch_id = sql.in_list(ProductionBatch, "id", [batch.id]).params[0]  # as the database stores it
+    statement = sql.insert_select(
+        BatchEvent,
+        {
+            "batch_id": sql.Sql("%(batch)s", {"batch": batch_id}),
+            "kind": BatchEvent.Kind.NEARING_TARGET,
+            "fill_percent": sql.Sql("%(fill)s"),
+            "created_at": timezone.now(),
+        },
+        sql.Sql(
+            f"FROM {sql.table(ProductionBatch)} WHERE {sql.column(ProductionBatch, 'id')} = %(batch)s", {"fill": 80}
+        ),
+    )
+
+    # when
+    written = sql.execute(statement)
+
+    # then: the constants and the defaults (details) under their own names
+    event = BatchEvent.objects.get()
+    assert written == 1
+    assert isinstance(statement.params, dict) and "insert_batchevent_kind" in statement.params
+    assert (event.batch_id, event.kind, event.fill_percent, event.details) == (
+        batch.id,
+        "nearing_target",
+        Decimal("80.00"),
+        {},
+    )
+
+
+def test_delete_where_deletes_the_querysets_rows_in_one_statement(db, django_assert_num_queries):
+    kept, *gone = [OrderFactory(product_type=kind) for kind in ("hoodie", "tote", "tote")]
+
+    with django_assert_num_queries(1):
+        deleted = sql.delete_where(Order.objects.filter(product_type="tote"))
+
+    assert deleted == 2
+    assert list(Order.objects.values_list("id", flat=True)) == [kept.id]
+
+
+@requires_postgres
+def test_analyze_refreshes_the_planners_statistics(db):
+    OrderFactory()
+
+    sql.analyze(Order)
+
+    stats = sql.fetch_one(sql.Sql("SELECT reltuples FROM pg_class WHERE relname = %s", (Order._meta.db_table,)))
+    assert stats[0] >= 1
+
+
 @requires_postgres
 def test_recordset_types_its_columns_from_the_model(db):
     # given
