@@ -208,6 +208,38 @@ def fetch_all(
     ]
 
 
+def fetch_as_orm(statement: Sql, model: type[Model], names: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> list:
+    """Run a statement whose first columns are the fields ``names`` of ``model``; its rows, those
+    values converted exactly as the ORM reads them (the backend's and the fields' converters, e.g.
+    aware datetimes on SQLite), further columns as the driver gives them."""
+    connection = connections[using]
+    converters = _orm_converters(model, tuple(names), using)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        rows = cursor.fetchall()
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, expression, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], expression, connection)
+        converted.append(values)
+    return converted
+
+
+@cache
+def _orm_converters(model: type[Model], names: tuple[str, ...], using: str) -> list[tuple]:
+    connection = connections[using]
+    converters = []
+    for index, name in enumerate(names):
+        field = model._meta.get_field(name)
+        expression = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if functions:
+            converters.append((index, expression, functions))
+    return converters
+
+
 def insert_columns(
     model: type[Model],
     *,

@@ -166,6 +166,23 @@ def test_insert_select_takes_named_placeholders_when_its_source_does(db):
     )
 
 
+def test_fetch_as_orm_reads_values_as_the_orm_does(db):
+    order = OrderFactory()
+    names = ["id", "created_at", "unit_price", "style_details"]
+    columns = ", ".join(sql.column(Order, name) for name in names)
+    where = f"WHERE {sql.column(Order, 'id')} = %s"
+
+    rows = sql.fetch_as_orm(
+        sql.Sql(f"SELECT {columns}, 1 FROM {sql.table(Order)} {where}", sql.in_list(Order, "id", [order.id]).params),
+        Order,
+        names,
+    )
+
+    orm = Order.objects.filter(id=order.id).values_list(*names).get()
+    assert rows == [[*orm, 1]]
+    assert rows[0][1].tzinfo is not None  # aware on SQLite too
+
+
 def test_delete_where_deletes_the_querysets_rows_in_one_statement(db, django_assert_num_queries):
     kept, *gone = [OrderFactory(product_type=kind) for kind in ("hoodie", "tote", "tote")]
 
