@@ -20,7 +20,7 @@ from tests.analytics.reports.test_report_files import read_pdf_text
 
 HEADER = [
     "Supplier code", "Supplier", "Standing", "Score", "On time %", "Defect ppm", "Fill rate %",
-    "Hours to acknowledge (median)", "Lead time days (mean)", "Lead time days (stdev)", "Deliveries counted",
+    "Ack hours (p50)", "Lead days (mean)", "Lead days (stdev)", "Deliveries counted",
     "Scored on", "Window (days)",
 ]  # fmt: skip
 
