@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from sleekbatch.admin_mixins import AuditedAdmin, WorkflowOwnedAdmin
+from sleekbatch.encryption import EncryptedTextField
 from suppliers import lifecycle
 from suppliers.charts import score_trend_svg
 from suppliers.forms import SupplierOfferForm
@@ -51,7 +52,22 @@ class SupplierAdmin(AuditedAdmin, admin.ModelAdmin):
     search_fields = ["name", "code", "contact_email"]
     # Computed from delivery history (suppliers.scorecard), not typed in.
     readonly_fields = ["scorecard", "score_trend"]
-    exclude = ["performance_score", "standing", "scored_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "code", "is_active"]}),
+        ("Contact", {"fields": ["contact_email", "contact_name", "contact_phone"]}),
+        (
+            "Bank details",
+            {
+                "fields": ["bank_account_holder", "bank_iban", "bank_bic"],
+                "description": "Stored encrypted; shown only to ops and this supplier's users.",
+            },
+        ),
+        ("Performance", {"fields": ["scorecard", "score_trend"]}),
+    ]
+    # Encrypted fields are text columns (a token is longer than its value), typed on one line.
+    formfield_overrides = {
+        EncryptedTextField: {"widget": forms.TextInput(attrs={"autocomplete": "off", "class": "vTextField"})}
+    }
     inlines = [SupplierOfferInline, SupplierMembershipInline]
 
     @admin.display(description="Score", ordering="performance_score")

@@ -13,6 +13,15 @@ from suppliers.pricing import validate_price_tiers
 EXTRA_TIER_ROWS = 3
 
 
+def _tier_row(tier) -> tuple | None:
+    """A stored tier (a dict) or the rows as typed (pairs, when the form comes back with an error)."""
+    if isinstance(tier, dict):
+        return tier.get("min_quantity", ""), tier.get("unit_price", "")
+    if isinstance(tier, tuple | list) and len(tier) == 2:
+        return tuple(tier)
+    return None
+
+
 class PriceTiersWidget(forms.Widget):
     """One row per tier: "from quantity" and "unit price"; empty rows are ignored."""
 
@@ -20,9 +29,8 @@ class PriceTiersWidget(forms.Widget):
         return value if isinstance(value, list) else []
 
     def render(self, name, value, attrs=None, renderer=None):
-        tiers = [tier for tier in self.format_value(value) if isinstance(tier, dict)]
-        rows = [(tier.get("min_quantity", ""), tier.get("unit_price", "")) for tier in tiers]
-        rows += [("", "")] * EXTRA_TIER_ROWS
+        rows = [_tier_row(tier) for tier in self.format_value(value)]
+        rows = [row for row in rows if row is not None] + [("", "")] * EXTRA_TIER_ROWS
         body = format_html_join(
             "",
             '<tr><td><input type="number" min="1" step="1" name="{0}-min_quantity" value="{1}" '

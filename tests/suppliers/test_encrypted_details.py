@@ -241,6 +241,8 @@ def test_ops_see_the_details_on_the_supplier_page_but_not_in_the_list(client, ol
     # then
     page = client.get(f"/admin/suppliers/supplier/{dhaka.pk}/change/").content.decode()
     assert IBAN in page and "Rahima Akter" in page
+    assert '<input type="text" name="bank_iban"' in page  # one line, not a text area
+    assert "Bank details" in page
     listing = client.get("/admin/suppliers/supplier/").content.decode()
     assert "Dhaka Knits" in listing and IBAN not in listing and "Rahima" not in listing
 

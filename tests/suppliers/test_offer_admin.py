@@ -79,3 +79,20 @@ def test_the_change_page_shows_each_tier_as_a_row_with_help(client, olivia):
     assert 'name="price_tiers-unit_price" value="10.00"' in page
     assert "All-units volume tiers" in page
     assert "<textarea" not in page
+
+
+def test_a_refused_form_keeps_the_tiers_as_typed(client, olivia):
+    # given: another field is wrong, so the page comes back with the tiers the user typed
+    supplier = SupplierFactory()
+    client.force_login(olivia)
+
+    # when
+    response = client.post(ADD, _offer_form(supplier, [("1", "21.00"), ("120", "oops")], moq="zero"))
+
+    # then: the rows are shown again, the bad one included, so the next save does not lose them
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="price_tiers-min_quantity" value="1"' in page
+    assert 'name="price_tiers-unit_price" value="21.00"' in page
+    assert 'name="price_tiers-min_quantity" value="120"' in page
+    assert 'name="price_tiers-unit_price" value="oops"' in page
