@@ -6,7 +6,7 @@ Domain modules call these; they build no statement text of their own. Why: docs/
 """
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
@@ -439,3 +439,31 @@ def datetime_text_utc(expression: Sql) -> Sql:
         return Sql(f"to_char({expression.sql} AT TIME ZONE 'UTC', 'Mon DD, YYYY HH24:MI')", expression.params)
     day = date_text(expression)
     return Sql(f"{day.sql} || strftime(' %%H:%%M', {expression.sql})", (*day.params, *expression.params))
+
+
+# --- COPY out (PostgreSQL) ----------------------------------------------------------------------
+
+
+def queryset_sql(queryset: QuerySet) -> Sql:
+    """The SELECT a queryset runs (on the database it reads from), as a fragment to wrap."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return Sql(sql, tuple(params))
+
+
+def copy_csv_rows(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[bytes]:
+    """``COPY (statement) TO STDOUT WITH (FORMAT csv)`` on PostgreSQL, one CSV line (``\\n``-ended
+    bytes) per row as the server produces it: no WITH HOLD cursor materialises the result first,
+    and no value is converted to Python. The connection is busy until the iterator is exhausted."""
+    connection = connections[using]
+    statement_sql = f"COPY ({statement.sql}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as cursor:
+        # Through the connection's execute wrappers, so what records or checks queries sees it;
+        # psycopg binds a COPY's parameters client-side. The COPY runs when its block is entered.
+        copy = cursor._execute_with_wrappers(statement_sql, statement.params, False, _open_copy)
+        with connection.wrap_database_errors, copy as rows:
+            for data in rows:
+                yield bytes(data)
+
+
+def _open_copy(sql: str, params, many: bool, context: dict):
+    return context["cursor"].cursor.copy(sql, params)

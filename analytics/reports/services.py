@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -17,13 +18,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from analytics.reports.kinds import KINDS, ReportTooLarge, kind_spec
 from analytics.reports.models import Report, ReportDelivery, ReportFormat
+from sleekbatch import sql
 from sleekbatch.correlation import get_correlation_id
 from sleekbatch.db import heavy_reads
 from sleekbatch.roles import BUYER, OPS, SUPPLIER, has_role
@@ -240,7 +242,10 @@ def report_generate(*, report_id) -> Report | None:
     stored_name = None
     try:
         with heavy_reads():
-            rows = _with_progress(spec.rows(report), report_id=report.pk, attempt=attempt)
+            if report.format == ReportFormat.CSV and _csv_by_copy(spec, report):
+                rows = _copied_csv_lines(report, spec, attempt=attempt)
+            else:
+                rows = _with_progress(spec.rows(report), report_id=report.pk, attempt=attempt)
             row_count = _write(report, spec, rows, partial_path, generated_at)
         size = os.path.getsize(partial_path)
         stored_name = default_storage.save(
@@ -292,8 +297,10 @@ def _write(report: Report, spec, rows, path: str, generated_at: datetime) -> int
     # The writers are imported when a report is written, not when Django starts: ReportLab and
     # XlsxWriter add ~22 MB to every web and worker process otherwise, and a CSV needs neither.
     if report.format == ReportFormat.CSV:
-        from analytics.reports.writers import write_csv
+        from analytics.reports.writers import write_csv, write_csv_lines
 
+        if isinstance(rows, _CopiedCsv):
+            return write_csv_lines(path, spec, rows.lines, progress=rows.progress)
         return write_csv(path, spec, rows)
     documents = {"summary": spec.summary(report), "parameters": report_parameters(report), "generated_at": generated_at}
     if report.format == ReportFormat.XLSX:
@@ -303,6 +310,47 @@ def _write(report: Report, spec, rows, path: str, generated_at: datetime) -> int
     from analytics.reports.pdf import write_pdf
 
     return write_pdf(path, spec, rows, max_rows=settings.REPORT_PDF_MAX_ROWS, **documents)
+
+
+def _csv_by_copy(spec, report: Report) -> bool:
+    from analytics.reports.writers import csv_copyable
+
+    return csv_copyable(spec) and connections[spec.query(report).db].vendor == "postgresql"
+
+
+@dataclass(frozen=True)
+class _CopiedCsv:
+    """CSV lines printed by PostgreSQL, and what stores the progress as they are written."""
+
+    lines: Iterator[bytes]
+    progress: Callable[[int], None] | None
+
+
+def _copied_csv_lines(report: Report, spec, *, attempt: int) -> _CopiedCsv:
+    """The CSV printed by PostgreSQL (``COPY … TO STDOUT``), streamed to the file: no value
+    becomes a Python object, and rows arrive while the query still runs. Progress is stored as
+    the rows come only when the read runs on the replica: on the primary the COPY holds the
+    connection the progress update would use, so the count is stored when the file is done."""
+    query = spec.query(report)
+    progress = None
+    if query.db != DEFAULT_DB_ALIAS:
+        stored = 0
+
+        def progress(count: int) -> None:
+            nonlocal stored
+            if count - stored >= settings.REPORT_PROGRESS_EVERY_ROWS:
+                Report.objects.filter(pk=report.pk, status=Status.RUNNING, attempt=attempt).update(rows_written=count)
+                stored = count
+
+    return _CopiedCsv(_copy_lines(spec, query), progress)
+
+
+def _copy_lines(spec, query) -> Iterator[bytes]:
+    from analytics.reports.kinds import without_jit
+    from analytics.reports.writers import csv_copy_statement
+
+    with without_jit(query.db):
+        yield from sql.copy_csv_rows(csv_copy_statement(spec, query), using=query.db)
 
 
 def _with_progress(rows, *, report_id, attempt: int):

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from analytics.reports.kinds import Chart, ColumnType, KindSpec, Summary
+from analytics.reports.kinds import Chart, ColumnType, KindSpec, Summary, _text, _text_or_empty
+from sleekbatch.sql import Sql, queryset_sql
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -49,6 +50,77 @@ def write_csv(path: str, spec: KindSpec, rows: Iterable[tuple]) -> int:
             writer.writerow(cells)
             count += 1
     return count
+
+
+# Converts whose text the database prints the same way: a UUID's ``str``, None kept or made empty.
+_COPYABLE_CONVERTS = (None, str, _text, _text_or_empty)
+_COPYABLE_TYPES = (ColumnType.TEXT, ColumnType.INTEGER, ColumnType.MONEY, ColumnType.DATE, ColumnType.DATETIME)
+
+
+def csv_copyable(spec: KindSpec) -> bool:
+    """Whether the database can print this kind's CSV cells exactly as ``write_csv`` writes them:
+    every column fetched (none derived in Python), a text column's convert only text-making, and
+    no column a float (PostgreSQL and Python print those differently)."""
+    if spec.fetch is not None:
+        return False
+    for column in spec.columns:
+        if column.derive is not None or isinstance(column.source, tuple) or column.type not in _COPYABLE_TYPES:
+            return False
+        if column.convert not in _COPYABLE_CONVERTS or (column.convert and column.type != ColumnType.TEXT):
+            return False
+    return True
+
+
+def csv_copy_statement(spec: KindSpec, query) -> Sql:
+    """The kind's query with each cell printed as ``write_csv`` prints it (PostgreSQL): text made
+    formula-safe (``'`` before a leading = + - @ tab or CR; PostgreSQL text holds no NUL) and an
+    empty string made NULL (COPY quotes ``""``, the csv module writes nothing), datetimes in UTC
+    as ``isoformat(sep=" ", timespec="seconds")``; numbers and dates as the database prints them."""
+    inner = queryset_sql(query)
+    names = [f"c{index}" for index in range(len(spec.columns))]
+    cells = []
+    for name, column in zip(names, spec.columns, strict=True):
+        if column.type == ColumnType.TEXT:
+            text = f"CAST({name} AS TEXT)"
+            if column.generated:
+                cells.append(f"NULLIF({text}, '')")
+            else:
+                cells.append(
+                    f"CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+                    f"THEN chr(39) || {text} ELSE NULLIF({text}, '') END"
+                )
+        elif column.type == ColumnType.DATETIME:
+            cells.append(f"to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00:00'")
+        else:
+            cells.append(name)
+    return Sql(f"SELECT {', '.join(cells)} FROM ({inner.sql}) AS report_rows({', '.join(names)})", inner.params)
+
+
+def write_csv_lines(path: str, spec: KindSpec, lines: Iterable[bytes], *, progress=None) -> int:
+    """The CSV from lines the database printed (``\\n``-ended, one per row; see ``copy_csv_rows``):
+    the same header, BOM and CRLF line ends as ``write_csv``. ``progress(count)`` is called after
+    every block of ``LINES_PER_WRITE`` rows. Returns the number of data rows."""
+    count = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerow([column.header for column in spec.columns])
+    with open(path, "ab") as handle:
+        block = []
+        for line in lines:
+            block.append(line[:-1])
+            count += 1
+            if len(block) == LINES_PER_WRITE:
+                block.append(b"")
+                handle.write(b"\r\n".join(block))
+                block.clear()
+                if progress is not None:
+                    progress(count)
+        if block:
+            block.append(b"")
+            handle.write(b"\r\n".join(block))
+    return count
+
+
+LINES_PER_WRITE = 10_000
 
 
 def write_xlsx(

@@ -316,3 +316,17 @@ def sql_date(value):
 
 def sql_datetime(value):
     return Order._meta.get_field("created_at").get_db_prep_value(value, connections["default"])
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_copy_csv_rows_streams_one_csv_line_per_row_of_a_querysets_select():
+    # given
+    first, second = OrderFactory(quantity=3), OrderFactory(quantity=7)
+    orders = Order.objects.filter(pk__in=[first.pk, second.pk], quantity__gte=1).order_by("quantity")
+
+    # when
+    lines = list(sql.copy_csv_rows(sql.queryset_sql(orders.values_list("quantity", "product_type"))))
+
+    # then: the queryset's parameters bound, one "\n"-ended line a row, in the queryset's order
+    assert lines == [f"3,{first.product_type}\n".encode(), f"7,{second.product_type}\n".encode()]

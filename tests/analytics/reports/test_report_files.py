@@ -11,10 +11,13 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
+from analytics.reports.kinds import kind_spec
 from analytics.reports.services import report_request
+from analytics.reports.writers import csv_copyable, write_csv
 from orders.models import Order
 from suppliers.models import SupplierOrder
 from tests.analytics.reports.conftest import WEEK_END, WEEK_START, generate
+from tests.conftest import requires_postgres
 
 
 def request(user, kind, fmt, **extra):
@@ -195,3 +198,27 @@ def test_every_pdf_kind_renders_to_pages_that_are_not_blank(world, olivia, kind,
         image = Image.open(page).convert("L")
         dark = sum(count for value, count in enumerate(image.histogram()) if value < 128)
         assert dark > 200, f"{page.name} looks blank"
+
+
+@requires_postgres
+def test_the_csv_printed_by_postgresql_copy_is_byte_for_byte_the_python_writers(world, olivia, tmp_path):
+    # given: the orders kind is printed by COPY on PostgreSQL (formula-looking, non-ASCII, quoted cells)
+    spec = kind_spec("orders")
+    assert csv_copyable(spec)
+    report = generate(request(olivia, "orders", "csv"))
+    assert report.status == "done", report.failure_reason
+
+    # when: the same rows go through the csv module
+    python_path = tmp_path / "python.csv"
+    write_csv(str(python_path), spec, spec.rows(report))
+
+    # then
+    with report.file.open("rb") as handle:
+        copied = handle.read()
+    assert copied == python_path.read_bytes()
+    assert report.row_count == 5
+
+
+def test_a_kind_with_a_column_derived_in_python_keeps_the_python_csv_writer():
+    assert not csv_copyable(kind_spec("batches"))
+    assert not csv_copyable(kind_spec("suppliers"))
