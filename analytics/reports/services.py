@@ -74,6 +74,11 @@ def report_scope_for(*, user, kind: str, supplier: Supplier | None) -> ReportSco
         own_id = supplier_id_for_user(user)
         if own_id is not None and (supplier is None or supplier.pk == own_id):
             return ReportScope(SUPPLIER, supplier or Supplier.objects.get(pk=own_id))
+        raise ReportNotAllowed(
+            "A supplier's user may request reports of its own supplier only."
+            if own_id is not None
+            else "Your user belongs to no supplier: ask ops to link it."
+        )
     allowed = sorted(name for name, other in KINDS.items() if _role_may_request(user, other.roles))
     raise ReportNotAllowed(
         f"You may not request {kind} reports" + (f"; you may request: {', '.join(allowed)}." if allowed else ".")

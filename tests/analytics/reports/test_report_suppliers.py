@@ -159,6 +159,7 @@ def test_a_supplier_user_cannot_ask_for_another_suppliers_scorecard(scored, sam,
     response = api_client_for(sam).post(URL, body(kind="suppliers", supplier="evil"), format="json")
 
     assert response.status_code == 403
+    assert response.json()["detail"] == "A supplier's user may request reports of its own supplier only."
     assert not Report.objects.exists() and queued == []
 
 
