@@ -3,8 +3,9 @@ the detail table over as many pages as it takes, its header repeated and "page n
 
 The detail pages are drawn straight onto the canvas, one text object per page: ReportLab's
 platypus ``Table`` lays out every cell as a flowable and needs ~10 s for 10,000 rows, this ~1 s.
-A PDF holds at most ``REPORT_PDF_MAX_ROWS`` rows (checked before it is queued), so its rows are
-kept in memory to know the page count up front.
+A PDF holds at most ``REPORT_PDF_MAX_ROWS`` rows (checked before it is queued). Rows are drawn as
+they come, a page at a time: the cover (whose summary needs every row) and the page count in each
+footer are PDF forms placed first and drawn last.
 """
 
 from __future__ import annotations
@@ -66,36 +67,56 @@ def write_pdf(
     max_rows: int,
 ) -> int:
     _register_font()
-    kept = []
-    for row in rows:
-        if len(kept) >= max_rows:
-            raise ReportTooLarge(
-                f"More than {max_rows:,} rows: too many for a PDF. Request the same report as XLSX, "
-                "which has no row limit."
-            )
-        summary.add(row)
-        kept.append(row)
-
-    detail_pages = max(1, math.ceil(len(kept) / ROWS_PER_PAGE))
-    total_pages = 1 + detail_pages
     title = f"{spec.title} report"
     period = next((value for label, value in parameters if label == "Period"), "")
     pdf = canvas.Canvas(path, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
     pdf.setTitle(f"{title} · {period}")
     pdf.setAuthor("sleekbatch")
 
-    _draw_cover(pdf, title, parameters, generated_at, summary)
-    _draw_footer(pdf, title, period, 1, total_pages)
+    # The cover's summary and every footer's page count are known only after the last row: both
+    # are forms, placed now and drawn at the end, so rows stream page by page and none is kept.
+    pdf.doForm(COVER_FORM)
+    _draw_footer(pdf, title, period, 1)
     pdf.showPage()
 
     layout = _ColumnLayout(spec)
-    for page in range(detail_pages):
-        chunk = kept[page * ROWS_PER_PAGE : (page + 1) * ROWS_PER_PAGE]
+    count, page, chunk = 0, 1, []
+    for row in rows:
+        if count >= max_rows:
+            raise ReportTooLarge(
+                f"More than {max_rows:,} rows: too many for a PDF. Request the same report as XLSX, "
+                "which has no row limit."
+            )
+        summary.add(row)
+        chunk.append(row)
+        count += 1
+        if len(chunk) == ROWS_PER_PAGE:
+            page += 1
+            _draw_detail_page(pdf, spec, layout, chunk)
+            _draw_footer(pdf, title, period, page)
+            pdf.showPage()
+            chunk = []
+    if chunk or page == 1:
+        page += 1
         _draw_detail_page(pdf, spec, layout, chunk)
-        _draw_footer(pdf, title, period, page + 2, total_pages)
+        _draw_footer(pdf, title, period, page)
         pdf.showPage()
+
+    pdf.beginForm(COVER_FORM)
+    _draw_cover(pdf, title, parameters, generated_at, summary)
+    pdf.endForm()
+    pdf.beginForm(PAGE_COUNT_FORM)
+    pdf.setFont(FONT, 8)
+    pdf.setFillColor(colors.grey)
+    pdf.drawRightString(PAGE_COUNT_WIDTH, 0, str(page))
+    pdf.endForm()
     pdf.save()
-    return len(kept)
+    return count
+
+
+COVER_FORM = "cover"
+PAGE_COUNT_FORM = "page_count"
+PAGE_COUNT_WIDTH = 24  # room for "9999" in the footer's size
 
 
 def _draw_cover(pdf, title, parameters, generated_at, summary: Summary) -> None:
@@ -269,11 +290,17 @@ def _header_lines(label: str, width: float) -> list[str]:
     return list(min(splits, key=lambda pair: max(len(pair[0]), len(pair[1]))))
 
 
-def _draw_footer(pdf, title: str, period: str, page: int, total_pages: int) -> None:
+def _draw_footer(pdf, title: str, period: str, page: int) -> None:
+    """ "Page n of N": N is the page-count form, drawn once the last page is known."""
     pdf.setFont(FONT, 8)
     pdf.setFillColor(colors.grey)
     pdf.drawString(MARGIN, MARGIN - 8, f"{title} · {period}")
-    pdf.drawRightString(PAGE_WIDTH - MARGIN, MARGIN - 8, f"Page {page} of {total_pages}")
+    count_left = PAGE_WIDTH - MARGIN - PAGE_COUNT_WIDTH
+    pdf.drawRightString(count_left - 2, MARGIN - 8, f"Page {page} of")
+    pdf.saveState()
+    pdf.translate(count_left, MARGIN - 8)
+    pdf.doForm(PAGE_COUNT_FORM)
+    pdf.restoreState()
     pdf.setFillColor(colors.black)
 
 

@@ -3,6 +3,7 @@ suppliers.selectors.suppliers_scorecards gives it, as it stood on the report's l
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -130,7 +131,7 @@ def test_the_pdf_shows_the_scorecards_summary_and_chart(scored, olivia):
     assert "Supplier scorecards report" in text
     assert "Suppliers by standing" in text
     assert "Łódź Knitwear" in text and "83.47" in text and "96.67 %" in text
-    assert "Page 2 of 2" in text
+    assert re.search(r"Page 2 of\s+2", text)  # the count is a form: the extractor puts it on its own line
 
 
 def test_the_product_type_and_supplier_filters_pick_suppliers(scored, olivia):
