@@ -121,15 +121,16 @@ def notifications_insert(kind: str, source: sql.Sql, *, now: datetime, **context
     )
 
 
-def batch_orders_source(batches: str, *, with_supplier_order: bool = False) -> sql.Sql:
-    """The pooled orders of the batch rows named ``batches`` (a query of ``sql.with_queries``)."""
+def batch_orders_source(batches: str, *, supplier_orders: str | None = None) -> sql.Sql:
+    """The pooled orders of the batch rows named ``batches`` (a query of ``sql.with_queries``), with
+    their supplier order as ``s`` from ``supplier_orders`` (a table or query with its columns) when named."""
     c, o, s = BatchContribution, Order, SupplierOrder
     batch_id = f"b.{sql.column(ProductionBatch, 'id')}"
-    supplier_order = f" LEFT JOIN {sql.table(s)} s ON s.{sql.column(s, 'batch')} = {batch_id}"
+    supplier_order = f" LEFT JOIN {supplier_orders} s ON s.{sql.column(s, 'batch')} = {batch_id}"
     return sql.Sql(
         f"FROM {batches} b INNER JOIN {sql.table(c)} c ON c.{sql.column(c, 'batch')} = {batch_id}"
         f" INNER JOIN {sql.table(o)} o ON o.{sql.column(o, 'id')} = c.{sql.column(c, 'order')}"
-        f"{supplier_order if with_supplier_order else ''}"
+        f"{supplier_order if supplier_orders else ''}"
         f" WHERE o.{sql.column(o, 'workflow_status')} = %s",
         (Order.Status.POOLED.value,),
     )

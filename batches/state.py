@@ -26,8 +26,8 @@ from sleekbatch import sql
 from sleekbatch.audit import Action, audit_diff, audit_record
 from sleekbatch.business_events import BusinessKind, business_events_insert
 from sleekbatch.correlation import get_correlation_id
-from suppliers.selectors import supplier_offer_lead_times
-from suppliers.services import SupplierOrderLine, supplier_orders_place
+from suppliers.models import SupplierOffer, SupplierOrder
+from suppliers.services import SUPPLIER_ORDERS, supplier_orders_insert
 
 logger = logging.getLogger(__name__)
 
@@ -282,8 +282,8 @@ def _pooled_orders_become(status: str, *, now) -> dict[str, sql.Sql]:
     }
 
 
-def _notified(kind: str, *, now, with_supplier_order: bool = False, **context) -> dict[str, sql.Sql]:
-    source = batch_orders_source(MOVED, with_supplier_order=with_supplier_order)
+def _notified(kind: str, *, now, supplier_orders: str | None = None, **context) -> dict[str, sql.Sql]:
+    source = batch_orders_source(MOVED, supplier_orders=supplier_orders)
     return {NOTIFIED: notifications_insert(kind, source, now=now, **context)}
 
 
@@ -291,47 +291,51 @@ def _notified(kind: str, *, now, with_supplier_order: bool = False, **context) -
 
 
 def batches_confirm(*, batch_ids: Iterable, from_status: str = Status.OPEN, actor=None, now: datetime | None = None):
-    """Confirm: place one supplier order per batch and move its pooled orders to ``confirmed``."""
+    """Confirm: place one supplier order per batch and move its pooled orders to ``confirmed``
+    (on PostgreSQL one statement, supplier orders included)."""
     now = now or timezone.now()
-    correlation_id = get_correlation_id()
+    ids = list(batch_ids)
     with transaction.atomic():
-        # The supplier orders need the moved rows in Python (their lead times, numbers), so the
-        # move is a statement of its own here and what follows from it the next one.
         moved = _transition(
-            batch_ids=batch_ids,
+            batch_ids=ids,
             from_status=from_status,
             changes={"batch_status": Status.CONFIRMED, "confirmed_at": now, "updated_at": now},
-            writes=dict,
-        )
-        if not moved:
-            return []
-        lead_times = supplier_offer_lead_times(offer_ids=[row.offer_id for row in moved])
-        supplier_orders_place(
-            lines=[
-                SupplierOrderLine(
-                    supplier_id=row.supplier_id,
-                    batch_id=row.id,
-                    product_type=row.product_type,
-                    quantity=row.current_quantity,
-                    supplier_price=row.supplier_unit_price,
-                    lead_time_days=lead_times[row.offer_id],
-                    correlation_id=correlation_id,
-                )
-                for row in moved
-            ],
-            now=now,
-        )
-        _write_over(
-            moved,
-            lambda: {
+            writes=lambda: {
+                **supplier_orders_insert(_supplier_order_lines(), count=len(ids), now=now),
                 **_events(
                     BatchEvent.Kind.CONFIRMED, from_status=from_status, to_status=Status.CONFIRMED, actor=actor, now=now
                 ),
-                **_notified(Notification.Kind.ORDER_CONFIRMED, now=now, with_supplier_order=True),
+                **_notified(Notification.Kind.ORDER_CONFIRMED, now=now, supplier_orders=_placed_supplier_orders()),
                 **_pooled_orders_become(Order.Status.CONFIRMED, now=now),
             },
         )
     return [row.id for row in moved]
+
+
+def _supplier_order_lines() -> sql.Sql:
+    """The supplier order of each moved batch: its quantity at the matched offer's tier price
+    (``supplier_unit_price``), promised after the offer's lead time."""
+    so, f = SupplierOrder, SupplierOffer
+    columns = {
+        "supplier": _m("supplier"),
+        "batch": _m("id"),
+        "buyer_order": sql.constant(so, "buyer_order", None),
+        "product_type": _m("product_type"),
+        "quantity": _m("current_quantity"),
+        "supplier_price": _m("supplier_unit_price"),
+        "correlation_id": sql.constant(so, "correlation_id", get_correlation_id()),
+    }
+    selected = ", ".join(f"{value.sql} AS {sql.column(so, name)}" for name, value in columns.items())
+    return sql.Sql(
+        f"SELECT {selected}, f.{sql.column(f, 'lead_time_days')} AS {sql.column(f, 'lead_time_days')}"
+        f" FROM {MOVED} m INNER JOIN {sql.table(f)} f ON f.{sql.column(f, 'id')} = {_m('offer').sql}",
+        tuple(param for value in columns.values() for param in value.params),
+    )
+
+
+def _placed_supplier_orders() -> str:
+    # In one PostgreSQL statement the new rows are read from the insert; on SQLite it ran before.
+    return SUPPLIER_ORDERS if connection.vendor == "postgresql" else sql.table(SupplierOrder)
 
 
 def batches_send_to_review(*, batch_ids: Iterable, actor=None, now: datetime | None = None):

@@ -467,3 +467,35 @@ def copy_csv_rows(statement: Sql, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[
 
 def _open_copy(sql: str, params, many: bool, context: dict):
     return context["cursor"].cursor.copy(sql, params)
+
+
+# --- rows given from Python, dates computed in the statement ---------------------------------
+
+
+def numbered_texts(values: Sequence[str], *, alias: str) -> Sql:
+    """A FROM item: ``values`` as rows ``alias.value`` (text) numbered ``alias.n`` from 1, in order."""
+    if _vendor() == "postgresql":
+        return Sql(f"unnest(CAST(%s AS text[])) WITH ORDINALITY AS {alias}(value, n)", (list(values),))
+    return Sql(f"(SELECT value, key + 1 AS n FROM json_each(%s)) {alias}", (json.dumps(list(values)),))
+
+
+def constant(model: type[Model], name: str, value: Any) -> Sql:
+    """``CAST(%s AS <column type>)``: a value of field ``name`` prepared as the ORM would, typed
+    so that a SELECT list of constants can feed an ``insert_select`` on PostgreSQL."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    field = model._meta.get_field(name)
+    return Sql(f"CAST(%s AS {field.db_type(connection)})", (field.get_db_prep_save(value, connection),))
+
+
+def date_plus_days(day, days: Sql) -> Sql:
+    """The date ``day`` (a ``date``) plus ``days`` (an integer expression), as a date."""
+    if _vendor() == "postgresql":
+        return Sql(f"(CAST(%s AS date) + ({days.sql}))", (day, *days.params))
+    return Sql(f"date(%s, '+' || ({days.sql}) || ' days')", (day.isoformat(), *days.params))
+
+
+def random_uuid() -> Sql:
+    """A new random UUID per row, made by the database (PostgreSQL's v4; on SQLite 32 random hex digits)."""
+    if _vendor() == "postgresql":
+        return Sql("gen_random_uuid()")
+    return Sql("lower(hex(randomblob(16)))")

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,9 +10,11 @@ from batches import state
 from batches.models import BatchEvent, ProductionBatch
 from batches.orchestration import BatchDecision, batch_decision, orchestration_decide, orchestration_sweep
 from orders.models import Order, Refund
+from sleekbatch.business_events import BusinessKind
 from sleekbatch.correlation import reset_correlation_id, set_correlation_id
+from sleekbatch.models import BusinessEvent
 from suppliers.models import SupplierOrder
-from tests.batches.factories import batch_filled_to
+from tests.batches.factories import batch_filled_to, batch_in_review
 from tests.factories import ProductionBatchFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +86,10 @@ def test_it_confirms_by_placing_one_supplier_order_and_confirming_the_orders():
     batch.refresh_from_db()
     assert batch.confirmed_at is not None
     supplier_order = SupplierOrder.objects.get(batch=batch)
-    assert supplier_order.order_number.startswith("SO-")
+    assert re.fullmatch(r"SO-\d{8}-[A-HJ-NP-Z2-9]{10}", supplier_order.order_number)
+    assert supplier_order.status == SupplierOrder.Status.PLACED
+    assert supplier_order.correlation_id == "sweep-corr-1"
+    assert supplier_order.buyer_order_id is None
     assert supplier_order.supplier_id == batch.supplier_id
     assert supplier_order.quantity == 80
     assert supplier_order.supplier_price == Decimal("10.00") == batch.supplier_unit_price
@@ -358,3 +364,29 @@ def test_the_decision_table_names_each_outcome_with_a_string_enum(current, windo
 
     assert decision is expected
     assert decision is None or decision == str(decision.value)
+
+
+def test_confirming_many_batches_places_each_its_own_supplier_order_in_one_go():
+    # given: two open batches whose offers promise different lead times, and one in review
+    quick = batch_filled_to(90, target=100, offer__lead_time_days=3, supplier_unit_price=Decimal("7.25"))
+    slow = batch_filled_to(95, target=100, offer__lead_time_days=21)
+    untouched = batch_in_review(60)
+
+    # when
+    confirmed = state.batches_confirm(batch_ids=[quick.id, slow.id, untouched.id, quick.id])
+    again = state.batches_confirm(batch_ids=[quick.id, slow.id])
+
+    # then: one supplier order per confirmed batch, at its tier price and lead time, none twice
+    assert set(confirmed) == {quick.id, slow.id}
+    assert again == []
+    placed = {order.batch_id: order for order in SupplierOrder.objects.all()}
+    assert set(placed) == {quick.id, slow.id}
+    today = timezone.localdate()
+    assert placed[quick.id].promised_date == today + timedelta(days=3)
+    assert placed[slow.id].promised_date == today + timedelta(days=21)
+    assert (placed[quick.id].quantity, placed[quick.id].supplier_price) == (90, Decimal("7.25"))
+    assert placed[quick.id].order_number != placed[slow.id].order_number
+    events = BusinessEvent.objects.filter(kind=BusinessKind.SUPPLIER_ORDER_PLACED)
+    assert sorted((e.batch_id, e.quantity, e.amount) for e in events) == sorted(
+        (o.batch_id, o.quantity, o.quantity * o.supplier_price) for o in placed.values()
+    )
