@@ -14,14 +14,14 @@ from __future__ import annotations
 import enum
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Coalesce
@@ -147,7 +147,7 @@ class KindSpec:
             yield from (map(to_row, fetched) if to_row else fetched)
             return
         query = self.query(report)
-        with without_jit(query.db):
+        with without_jit(query.db), _read_transaction(query.db):
             fetched = query.iterator(chunk_size=settings.REPORT_CHUNK_ROWS)
             yield from (map(to_row, fetched) if to_row else fetched)
 
@@ -182,6 +182,16 @@ class KindSpec:
 
     def count(self, report: Report) -> int:
         return self.queryset(report).count()
+
+
+def _read_transaction(alias: str):
+    """On the replica, the read runs in a transaction: Django's server-side cursor is then a plain
+    one, not WITH HOLD (which makes PostgreSQL compute the whole result before the first row comes),
+    so fetching and writing overlap. Not on the primary: the progress updates go there, and other
+    sessions would not see them before the transaction ends."""
+    if alias == DEFAULT_DB_ALIAS or connections[alias].vendor != "postgresql":
+        return nullcontext()
+    return transaction.atomic(using=alias)
 
 
 @contextmanager

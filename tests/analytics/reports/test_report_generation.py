@@ -13,6 +13,7 @@ from django.utils import timezone
 from analytics.reports.models import Report
 from analytics.reports.services import report_generate, report_request, reports_purge_expired
 from tests.analytics.reports.conftest import WEEK_END, WEEK_START, generate
+from tests.conftest import requires_postgres
 
 
 def files_under(root) -> list[str]:
@@ -197,3 +198,38 @@ def test_database_replica_url_adds_a_replica_alias_that_tests_mirror(tmp_path):
         "default": ["sleekbatch", None],
         "replica": ["sleekbatch", "default"],
     }
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_the_replica_the_rows_are_read_in_a_transaction_so_the_cursor_is_not_held(
+    replica_alias, olivia, alice, monkeypatch
+):
+    # given: an XLSX (read through Django's server-side cursor), its rows read on the replica
+    from analytics.reports import services
+    from tests.factories import OrderFactory
+
+    OrderFactory(buyer=alice)
+    report = report_request(
+        user=olivia, kind="orders", format="xlsx", date_from=timezone.now().date(), date_to=timezone.now().date()
+    )
+    real_write = services._write
+    seen = []
+
+    def write(report_, spec, rows, path, generated_at):
+        def watched():
+            for row in rows:
+                seen.append((connections["replica"].in_atomic_block, connections["default"].in_atomic_block))
+                yield row
+
+        return real_write(report_, spec, watched(), path, generated_at)
+
+    # when
+    monkeypatch.setattr(services, "_write", write)
+    generate(report)
+
+    # then: a transaction on the replica (a cursor WITHOUT HOLD), none on the primary (progress stays visible)
+    report.refresh_from_db()
+    assert report.status == "done" and report.row_count == 1
+    assert seen == [(True, False)]
+    assert not connections["replica"].in_atomic_block
