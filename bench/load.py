@@ -321,6 +321,8 @@ async def _fixed_rate(
         "seconds": round(elapsed, 3),
         "send_seconds": round(sent_seconds, 3),
         "requests_per_s": per_second(total, sent_seconds),
+        # What the server kept up with: answers over the whole run (send + the queue it built).
+        "answered_per_s": per_second(len(latencies), elapsed),
         "p50_ms": round(percentile(latencies, 0.50) or 0, 2),
         "p95_ms": round(percentile(latencies, 0.95) or 0, 2),
         "p99_ms": round(percentile(latencies, 0.99) or 0, 2),

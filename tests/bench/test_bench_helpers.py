@@ -211,6 +211,7 @@ def test_it_sends_a_fixed_rate_on_schedule_over_connections_the_server_closes_or
     assert result["requests"] == result["answered"] == len(seen) == 200
     assert 0.9 <= elapsed < 3
     assert result["requests_per_s"] == pytest.approx(200, rel=0.1)
+    assert result["answered_per_s"] == pytest.approx(200 / result["seconds"], rel=0.01)  # kept up: ~200/s
     assert [token for token, _ in seen].count("close") == 50
     assert {body["quantity"] for _, body in seen} == {6, 10}
     assert result["non2xx"] == 50  # the "slow" token's 429s
