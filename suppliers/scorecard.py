@@ -21,7 +21,7 @@ from django.utils import timezone
 from sleekbatch import sql
 from suppliers import alerts
 from suppliers.models import Supplier, SupplierOrder, SupplierScoreSnapshot
-from suppliers.scoring import DeliveryTotals, Scorecard, ScoreRules, scorecard_from_totals
+from suppliers.scoring import SCORECARD_FIELDS, DeliveryTotals, Scorecard, ScoreRules, scorecard_from_totals
 
 logger = logging.getLogger(__name__)
 
@@ -147,19 +147,8 @@ def _scoring_lock() -> None:
 
 def _snapshots_upsert(cards: dict[int, Scorecard], *, day, window_days: int, now) -> None:
     """Today's snapshot of each supplier, replacing one an earlier run wrote today."""
-    metrics = [
-        "score",
-        "standing",
-        "on_time_rate",
-        "defect_ppm",
-        "fill_rate",
-        "acknowledge_hours_p50",
-        "lead_time_days_mean",
-        "lead_time_days_stdev",
-        "orders_counted",
-    ]
     columns: dict[str, list] = {"supplier_id": list(cards)}
-    for name in metrics:
+    for name in SCORECARD_FIELDS:
         values = [getattr(card, name) for card in cards.values()]
         columns[name] = [str(value) for value in values] if name == "standing" else values
     sql.insert_columns(

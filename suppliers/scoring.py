@@ -6,7 +6,7 @@ formulas in prose.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -82,6 +82,10 @@ class Scorecard:
     orders_counted: int
     score: Decimal | None
     standing: Standing
+
+
+# What a scorecard reports, as stored on a snapshot and answered by the performance API.
+SCORECARD_FIELDS = tuple(field.name for field in fields(Scorecard))
 
 
 def on_time_rate(*, on_time_orders: int, delivered_orders: int) -> float | None:

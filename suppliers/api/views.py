@@ -27,6 +27,7 @@ from suppliers.api.serializers import (
     SupplierPerformanceSerializer,
 )
 from suppliers.models import SupplierOrder
+from suppliers.scoring import SCORECARD_FIELDS
 from suppliers.selectors import (
     supplier_orders_visible_to,
     supplier_score_history,
@@ -145,19 +146,6 @@ class SupplierOrderCancelView(SupplierOrderMoveView):
         return lifecycle.supplier_order_cancel(supplier_order_id=object_id, actor=actor, reason=data.get("reason", ""))
 
 
-_SCORE_FIELDS = [
-    "score",
-    "standing",
-    "on_time_rate",
-    "defect_ppm",
-    "fill_rate",
-    "acknowledge_hours_p50",
-    "lead_time_days_mean",
-    "lead_time_days_stdev",
-    "orders_counted",
-]
-
-
 class SupplierPerformanceView(APIView):
     permission_classes = [IsSupplierOrOps]
 
@@ -180,9 +168,9 @@ class SupplierPerformanceView(APIView):
             "as_of": current.day,
             "computed_at": current.computed_at,
             "window_days": current.window_days,
-            **{name: getattr(card, name) for name in _SCORE_FIELDS},
+            **{name: getattr(card, name) for name in SCORECARD_FIELDS},
             "history": [
-                {"day": snapshot.day, **{name: getattr(snapshot, name) for name in _SCORE_FIELDS}}
+                {"day": snapshot.day, **{name: getattr(snapshot, name) for name in SCORECARD_FIELDS}}
                 for snapshot in history
             ],
         }
